@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they call.
+# Services: DATABASE_URL / REDIS_URL when set, otherwise embedded PostgreSQL and Redis under .data/.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+LOCAL := $(PY) -m datacity.local
+PYTEST_WORKERS ?= 2
+
+# Production settings need these to import; `check --deploy` is run with throwaway values.
+DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=datacity.settings.production \
+	SECRET_KEY=check-deploy-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
+	ALLOWED_HOSTS=datacity.example.org DATABASE_URL=postgres://check@127.0.0.1:5432/check \
+	REDIS_URL=redis://127.0.0.1:6379/0
+
+.PHONY: help install run test lint pytest bench browser messages clean
+
+help:
+	@echo "make run    start the platform with demo data (web, Celery worker and beat; Ctrl-C stops all)"
+	@echo "make test   lint and run the whole test suite"
+	@echo "make lint   ruff, makemigrations --check, check --deploy on production settings"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(LOCAL) run
+
+test: install browser
+	$(LOCAL) exec -- $(MAKE) --no-print-directory lint pytest
+
+pytest: install
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`: it downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
+
+messages: install
+	cd $(CURDIR) && $(PY) manage.py makemessages --locale fr --locale ar --ignore '.venv/*' --ignore '.data/*' --no-obsolete
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) staticfiles

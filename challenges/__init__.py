@@ -1,0 +1,1 @@
+"""Challenges: program editions, their dated phases, and the urban challenges posed by the city and partners."""

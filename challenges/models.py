@@ -1,0 +1,254 @@
+"""Program editions, their phases (state derived from dates), themes and challenges."""
+
+from datetime import datetime
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Func, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from timezone_field import TimeZoneField
+
+from datacity.core.models import TimeStampedModel
+from partners.models import Partner
+
+
+class PhaseKind(models.TextChoices):
+    """The generic phase model of DESIGN.md; an edition's phase names and dates are data."""
+
+    CHALLENGE_DEFINITION = "challenge_definition", _("Challenge definition")
+    CALL_FOR_APPLICATIONS = "call_for_applications", _("Call for applications")
+    SELECTION = "selection", _("Selection")
+    CO_CONSTRUCTION = "co_construction", _("Co-construction")
+    PROTOTYPING = "prototyping", _("Prototyping and experimentation")
+    DEMO_DAY = "demo_day", _("Evaluation and demo day")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class PhaseStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class ProgramQuerySet(models.QuerySet):
+    def published(self) -> "ProgramQuerySet":
+        return self.filter(is_published=True)
+
+    def with_phases(self) -> "ProgramQuerySet":
+        return self.prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("order", "starts_at")))
+
+    def current(self, today=None) -> "Program | None":
+        """The edition to put forward: the one running today, else the latest that started, else the next one."""
+        today = today or timezone.localdate()
+        running = self.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first()
+        if running:
+            return running
+        return (
+            self.filter(starts_on__lte=today).order_by("-starts_on").first()
+            or self.filter(starts_on__gt=today).order_by("starts_on").first()
+        )
+
+
+class Program(TimeStampedModel):
+    """One edition of the program (e.g. DataCity Casablanca 2017)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    city = models.CharField(_("city"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    time_zone = TimeZoneField(
+        _("time zone"),
+        default="Africa/Casablanca",
+        help_text=_("Deadlines are shown and understood in this time zone."),
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("program edition")
+        verbose_name_plural = _("program editions")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="challenges_program_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:program", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("An edition cannot end before it starts.")})
+
+    def current_phase(self, now: datetime | None = None) -> "Phase | None":
+        """The phase open at `now`, read from the (prefetched) phases."""
+        now = now or timezone.now()
+        return next((phase for phase in self.phases.all() if phase.status(now) == PhaseStatus.OPEN), None)
+
+    def next_phase(self, now: datetime | None = None) -> "Phase | None":
+        now = now or timezone.now()
+        return next((phase for phase in self.phases.all() if phase.status(now) == PhaseStatus.UPCOMING), None)
+
+
+class TsTzRange(Func):
+    """PostgreSQL's tstzrange(start, end): half-open, so a phase may start the second the previous one ends."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Phase(models.Model):
+    """A dated step of an edition. Its status is computed from the dates at request time, never stored."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="phases", verbose_name=_("edition"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    kind = models.CharField(_("kind"), max_length=32, choices=PhaseKind)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), help_text=_("The phase is closed from this instant on."))
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["program", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "order"], name="challenges_phase_order_unique"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="challenges_phase_ends_after_start"
+            ),
+            # The database itself refuses two phases of one edition whose periods overlap (needs btree_gist).
+            ExclusionConstraint(
+                name="challenges_phase_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("program", RangeOperators.EQUAL),
+                ],
+                violation_error_message=_("This phase overlaps another phase of the same edition."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} – {self.title}"
+
+    def status(self, now: datetime | None = None) -> str:
+        """Upcoming before `starts_at`, open from `starts_at` (inclusive) to `ends_at` (exclusive), then closed."""
+        now = now or timezone.now()
+        if now < self.starts_at:
+            return PhaseStatus.UPCOMING
+        if now < self.ends_at:
+            return PhaseStatus.OPEN
+        return PhaseStatus.CLOSED
+
+    def get_status_display(self) -> str:
+        return PhaseStatus(self.status()).label
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return self.status(now) == PhaseStatus.OPEN
+
+    def clean(self) -> None:
+        # Overlaps with other phases are refused by the exclusion constraint, which full_clean() validates too.
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("A phase must end after it starts.")})
+
+
+class PhaseTransition(models.Model):
+    """A phase status change, recorded once by the periodic tick: the hook for notices and the audit trail."""
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="transitions")
+    status = models.CharField(max_length=16, choices=PhaseStatus)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phase transition")
+        verbose_name_plural = _("phase transitions")
+        ordering = ["recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "status"], name="challenges_transition_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase}: {self.status}"
+
+
+class Theme(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChallengeStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class ChallengeQuerySet(models.QuerySet):
+    def published(self) -> "ChallengeQuerySet":
+        return self.filter(status=ChallengeStatus.PUBLISHED, program__is_published=True)
+
+    def for_listing(self) -> "ChallengeQuerySet":
+        return (
+            self.select_related("program", "owner").prefetch_related("themes").order_by("-program__starts_on", "title")
+        )
+
+    def for_detail(self) -> "ChallengeQuerySet":
+        return self.select_related("program", "owner").prefetch_related(
+            "themes", Prefetch("co_sponsors", queryset=Partner.objects.order_by("name"))
+        )
+
+
+class Challenge(TimeStampedModel):
+    """An urban problem posed by an owner partner (a problem, not a solution)."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="challenges", verbose_name=_("edition"))
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.CharField(_("summary"), max_length=300, blank=True, help_text=_("One sentence for lists."))
+    problem_statement = models.TextField(_("problem statement"))
+    context = models.TextField(_("context"), blank=True)
+    expected_outcomes = models.TextField(_("expected outcomes"), blank=True)
+    kpis = models.TextField(_("KPIs"), blank=True, help_text=_("How success will be measured, one per line."))
+    themes = models.ManyToManyField(Theme, related_name="challenges", blank=True, verbose_name=_("themes"))
+    owner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="owned_challenges", verbose_name=_("owner")
+    )
+    co_sponsors = models.ManyToManyField(
+        Partner, related_name="co_sponsored_challenges", blank=True, verbose_name=_("co-sponsors")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ChallengeStatus, default=ChallengeStatus.DRAFT)
+    is_featured = models.BooleanField(_("featured on the home page"), default=False)
+
+    objects = ChallengeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
+        ordering = ["title"]
+        indexes = [models.Index(fields=["program", "status"], name="challenges_program_status_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:detail", kwargs={"slug": self.slug})
+
+    def kpi_list(self) -> list[str]:
+        return [line.strip(" -•\t") for line in self.kpis.splitlines() if line.strip(" -•\t")]

@@ -1,0 +1,34 @@
+"""Writes that matter on the program side; views, admin, tasks and tests all go through these."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Phase, PhaseStatus, PhaseTransition
+
+
+@transaction.atomic
+def phase_tick(*, now: datetime | None = None) -> list[PhaseTransition]:
+    """Record every phase opening and closing that has happened by `now` and was not recorded yet.
+
+    Status itself is always derived from the dates; this only leaves a trace (and, in a later issue, the notices)
+    once per transition. Idempotent and safe under concurrency: the unique (phase, status) constraint plus
+    `ignore_conflicts` means a second tick, or two workers at once, add nothing. After downtime it catches up:
+    a phase that opened and closed while nothing ran gets both transitions.
+    """
+    now = now or timezone.now()
+    started = Phase.objects.filter(starts_at__lte=now).exclude(transitions__status=PhaseStatus.OPEN)
+    ended = Phase.objects.filter(ends_at__lte=now).exclude(transitions__status=PhaseStatus.CLOSED)
+    pending = [
+        PhaseTransition(phase_id=pk, status=PhaseStatus.OPEN, recorded_at=now)
+        for pk in started.values_list("pk", flat=True)
+    ]
+    pending += [
+        PhaseTransition(phase_id=pk, status=PhaseStatus.CLOSED, recorded_at=now)
+        for pk in ended.values_list("pk", flat=True)
+    ]
+    if not pending:
+        return []
+    PhaseTransition.objects.bulk_create(pending, ignore_conflicts=True)
+    return pending

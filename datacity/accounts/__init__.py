@@ -1,0 +1,1 @@
+"""Accounts: the platform's user model (email is the login) and authentication rules."""

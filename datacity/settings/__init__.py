@@ -1,0 +1,1 @@
+"""Settings package: `base` holds what every environment shares; `dev`, `test` and `production` adjust it."""

@@ -1,0 +1,32 @@
+"""Settings for the test suite: real PostgreSQL and Redis, one Redis database and Celery queue per xdist worker."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, env
+
+SECRET_KEY = "test-only-key-" + "x" * 40
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+DEMO_ACCOUNTS_ENABLED = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 is checked in production
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# pytest-xdist runs workers gw0, gw1...: each gets its own Redis database and Celery queue, otherwise one worker's
+# Celery consumer steals another's tasks and writes into the wrong test database (STACK-NOTES.md).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_index = int(XDIST_WORKER.removeprefix("gw") or 0)
+_redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+TEST_REDIS_URL = env("TEST_REDIS_URL", default=f"{_redis_base}/{1 + _worker_index % 15}")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": TEST_REDIS_URL,
+        "KEY_PREFIX": f"test-{XDIST_WORKER}",
+    }
+}
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = f"test-{XDIST_WORKER}"

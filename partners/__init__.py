@@ -1,0 +1,1 @@
+"""Partners: the organisations that pose challenges and lend data, expertise and experimentation sites."""

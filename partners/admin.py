@@ -1,0 +1,19 @@
+from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
+
+from .models import Partner, PartnerMembership
+
+
+class PartnerMembershipInline(admin.TabularInline):
+    model = PartnerMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(TranslationAdmin):
+    list_display = ["name", "kind", "website", "is_public", "updated_at"]
+    list_filter = ["kind", "is_public"]
+    search_fields = ["name_fr", "name_ar", "name_en", "slug"]
+    prepopulated_fields = {"slug": ["name_fr"]}
+    inlines = [PartnerMembershipInline]

@@ -1,0 +1,1 @@
+"""Startups: startup organisations, their members, and their selection in a program edition."""
