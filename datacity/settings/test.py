@@ -30,3 +30,7 @@ CACHES = {
 }
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = f"test-{XDIST_WORKER}"
+
+# Serve static files straight from the apps and static/ without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,68 @@
+"""Shared fixtures: a real Celery worker on this xdist worker's own queue, Debian's chromium for Playwright."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API keeps an event loop running in the main thread for the whole session once a browser test
+# has run; Django's ORM refuses to run beside it (in tests and in the database flush after them) without this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def celery_app():
+    from datacity.celery import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker(celery_app, django_db_setup, django_db_blocker):
+    """A real worker thread consuming this xdist worker's queue (see datacity/settings/test.py).
+
+    Tests using it need `django_db(transaction=True)`: the worker has its own database connection and must see
+    the test's committed rows.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    with celery_app.connection_for_write() as connection:
+        # Leftovers of an interrupted run would be consumed by this run's worker.
+        celery_app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE].bind(connection.default_channel).purge()
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            celery_app,
+            pool="solo",
+            concurrency=1,
+            queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+            # The ping check reads a task result, and the platform has no result backend by design (tasks record
+            # their outcome in the database); start_worker still waits until the consumer is ready.
+            perform_ping_check=False,
+            shutdown_timeout=30,
+        ) as worker,
+    ):
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium, never a downloaded browser; no background traffic towards the internet."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: `make browser` (or `apt-get install chromium`) installs it.")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }

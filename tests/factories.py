@@ -1,0 +1,155 @@
+"""factory_boy factories for every model of the platform."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import factory
+from django.utils import timezone
+
+from challenges.models import Challenge, ChallengeStatus, Phase, PhaseKind, Program, Theme
+from datacity.accounts.models import User
+from datasets.models import AccessLevel, Dataset, Licence
+from partners.models import Partner, PartnerKind, PartnerMembership
+from startups.models import Sector, Selection, Startup, StartupMembership
+
+CASABLANCA = ZoneInfo("Africa/Casablanca")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Faker("name")
+    password = factory.django.Password("a-strong-test-password")
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    slug = factory.Sequence(lambda n: f"partner-{n}")
+    kind = PartnerKind.COMPANY
+    description = "A partner of the program."
+
+
+class PartnerMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerMembership
+
+    partner = factory.SubFactory(PartnerFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"DataCity edition {n}")
+    slug = factory.Sequence(lambda n: f"edition-{n}")
+    city = "Casablanca"
+    description = "An edition of the program."
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=60))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=210))
+    time_zone = CASABLANCA
+    is_published = True
+
+
+class PhaseFactory(factory.django.DjangoModelFactory):
+    """Phases of one program follow each other, 30 days each, from the program's start."""
+
+    class Meta:
+        model = Phase
+
+    program = factory.SubFactory(ProgramFactory)
+    order = factory.Sequence(lambda n: n)
+    kind = PhaseKind.CALL_FOR_APPLICATIONS
+    title = factory.Sequence(lambda n: f"Phase {n}")
+    starts_at = factory.LazyAttribute(
+        lambda o: (
+            datetime.combine(o.program.starts_on, datetime.min.time(), tzinfo=CASABLANCA) + timedelta(days=30 * o.order)
+        )
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=30))
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+
+
+class ChallengeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Challenge
+        skip_postgeneration_save = True
+
+    program = factory.SubFactory(ProgramFactory)
+    title = factory.Sequence(lambda n: f"Challenge {n}")
+    slug = factory.Sequence(lambda n: f"challenge-{n}")
+    summary = "A short summary."
+    problem_statement = "A real urban problem."
+    kpis = "Waiting time\nSatisfaction"
+    owner = factory.SubFactory(PartnerFactory)
+    status = ChallengeStatus.PUBLISHED
+
+    @factory.post_generation
+    def themes(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.themes.set(extracted)
+
+    @factory.post_generation
+    def co_sponsors(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.co_sponsors.set(extracted)
+
+
+class StartupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Startup
+
+    name = factory.Sequence(lambda n: f"Startup {n}")
+    slug = factory.Sequence(lambda n: f"startup-{n}")
+    pitch = "We solve an urban problem."
+    sector = Sector.MOBILITY
+    city = "Casablanca"
+    founded_year = 2016
+
+
+class StartupMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StartupMembership
+
+    startup = factory.SubFactory(StartupFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class SelectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Selection
+
+    program = factory.SubFactory(ProgramFactory)
+    startup = factory.SubFactory(StartupFactory)
+    challenge = factory.SubFactory(ChallengeFactory, program=factory.SelfAttribute("..program"))
+    sponsor = factory.SubFactory(PartnerFactory)
+    selected_on = factory.LazyFunction(lambda: date(2017, 6, 12))
+
+
+class DatasetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dataset
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Dataset {n}")
+    slug = factory.Sequence(lambda n: f"dataset-{n}")
+    owner = factory.SubFactory(PartnerFactory)
+    licence = Licence.ODBL
+    access_level = AccessLevel.PUBLIC
+
+    @factory.post_generation
+    def challenges(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.challenges.set(extracted)

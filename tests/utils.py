@@ -1,0 +1,27 @@
+"""Helpers for tests: counting the queries a page makes."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def get_counting_queries(client, url: str):
+    """GET `url`, return (response, number of queries), the response fully rendered."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        response.content  # noqa: B018 - render lazily-evaluated template parts inside the capture
+    return response, len(queries)
+
+
+def assert_constant_queries(client, url: str, grow, *, at_most: int):
+    """The page makes the same number of queries with 5 and with 50 rows, and no more than `at_most`.
+
+    `grow(n)` must bring the page's rows to n.
+    """
+    grow(5)
+    small, small_count = get_counting_queries(client, url)
+    grow(50)
+    large, large_count = get_counting_queries(client, url)
+    assert small.status_code == large.status_code == 200
+    assert small_count == large_count, f"{url}: {small_count} queries with 5 rows, {large_count} with 50"
+    assert large_count <= at_most, f"{url}: {large_count} queries, budget {at_most}"
+    return large
