@@ -71,7 +71,8 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
         connection.close()
     log(f"embedded PostgreSQL ready (data in {data_dir / 'postgres'})")
     try:
-        yield f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+        # libpq's own form for a Unix socket, understood by django-environ (as OPTIONS["host"]) and by psql.
+        yield f"postgres://postgres@/{DATABASE_NAME}?host={quote(str(socket_dir))}"
     finally:
         server.cleanup()
         log("embedded PostgreSQL stopped")
@@ -84,7 +85,15 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
 
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
-    pidfile = redis_dir / "redis.pid"
+    pidfile, portfile = redis_dir / "redis.pid", redis_dir / "redis.port"
+    if _running_redis_pid(pidfile) and portfile.exists():
+        # Another command of ours (say `make run`) started it: share it, and leave stopping it to that command.
+        port = int(portfile.read_text())
+        with contextlib.suppress(RuntimeError):
+            _wait_for_port(port, timeout=2)
+            log(f"using the embedded Redis already running on 127.0.0.1:{port}")
+            yield f"redis://127.0.0.1:{port}/0"
+            return
     _stop_leftover(pidfile)
     port = _free_port()
     process = subprocess.Popen(
@@ -102,6 +111,7 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
     )  # fmt: skip
     try:
         _wait_for_port(port, timeout=15)
+        portfile.write_text(str(port))
         log(f"embedded Redis ready on 127.0.0.1:{port}")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -111,22 +121,30 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        portfile.unlink(missing_ok=True)
         log("embedded Redis stopped")
+
+
+def _running_redis_pid(pidfile: Path) -> int | None:
+    """The pid in `pidfile` if it is a live redis-server, else None."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"redis-server" in cmdline else None
 
 
 def _stop_leftover(pidfile: Path) -> None:
     """A previous run killed with SIGKILL may have left its Redis behind: stop it before starting ours."""
-    if not pidfile.exists():
-        return
-    with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-        pid = int(pidfile.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if Path(f"/proc/{pid}").exists() else b""
-        if b"redis-server" in cmdline:
+    pid = _running_redis_pid(pidfile)
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                if not Path(f"/proc/{pid}").exists():
-                    break
-                time.sleep(0.1)
+        for _ in range(50):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
     pidfile.unlink(missing_ok=True)
 
 
@@ -185,10 +203,17 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _handle_stop_signals() -> None:
+    """Ctrl-C and SIGTERM both stop everything. SIGINT is reset explicitly because a shell that starts us in the
+    background (`make run &`) hands us SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def run(port: int, with_demo: bool) -> int:
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     celery = [sys.executable, "-m", "celery", "-A", "datacity"]
-    signal.signal(signal.SIGTERM, _interrupt)
+    _handle_stop_signals()
     with services() as env:
         env.setdefault("DJANGO_SETTINGS_MODULE", "datacity.settings.dev")
         subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=BASE_DIR, check=True)
@@ -215,7 +240,7 @@ def run(port: int, with_demo: bool) -> int:
 def exec_command(argv: list[str]) -> int:
     if not argv:
         raise SystemExit("usage: python -m datacity.local exec -- COMMAND [ARGS...]")
-    signal.signal(signal.SIGTERM, _interrupt)
+    _handle_stop_signals()
     with services() as env:
         try:
             return subprocess.run(argv, env=env, cwd=BASE_DIR, check=False).returncode
