@@ -50,5 +50,7 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 300,
+            # Signature version 4 everywhere (botocore would sign us-east-1 URLs with the legacy version 2).
+            "signature_version": env("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
         },
     }
