@@ -6,7 +6,10 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from .models import Challenge, Phase, PhaseTransition, Program, Theme
+from datacity.core.admin import InvitationAdmin
+
+from .models import Challenge, JuryInvitation, JuryMembership, Phase, PhaseTransition, Program, Theme
+from .services import JURY_SPACE
 
 
 class PhaseInlineFormSet(BaseInlineFormSet):
@@ -36,6 +39,18 @@ class PhaseInline(TranslationTabularInline):
     fields = ["order", "kind", "title", "starts_at", "ends_at"]
 
 
+class JuryMembershipInline(admin.TabularInline):
+    model = JuryMembership
+    extra = 0
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    can_delete = True
+    verbose_name_plural = _("jury (members join through an invitation)")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Program)
 class ProgramAdmin(TranslationAdmin):
     list_display = ["name", "city", "starts_on", "ends_on", "time_zone", "is_published"]
@@ -43,7 +58,7 @@ class ProgramAdmin(TranslationAdmin):
     search_fields = ["name_fr", "name_ar", "name_en", "city", "slug"]
     prepopulated_fields = {"slug": ["name_fr"]}
     date_hierarchy = "starts_on"
-    inlines = [PhaseInline]
+    inlines = [PhaseInline, JuryMembershipInline]
 
 
 @admin.register(Phase)
@@ -93,3 +108,9 @@ class ChallengeAdmin(TranslationAdmin):
         (_("The problem"), {"fields": ["problem_statement", "context", "expected_outcomes", "kpis"]}),
         (_("Who poses it"), {"fields": ["owner", "co_sponsors", "themes"]}),
     ]
+
+
+@admin.register(JuryInvitation)
+class JuryInvitationAdmin(InvitationAdmin):
+    space = JURY_SPACE
+    autocomplete_fields = ["program"]

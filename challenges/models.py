@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
-from datacity.core.models import TimeStampedModel
+from datacity.core.models import Invitation, Membership, TimeStampedModel
 from partners.models import Partner
 
 
@@ -252,3 +252,27 @@ class Challenge(TimeStampedModel):
 
     def kpi_list(self) -> list[str]:
         return [line.strip(" -•\t") for line in self.kpis.splitlines() if line.strip(" -•\t")]
+
+
+class JuryMembership(Membership):
+    """A jury member of an edition; which applications they score comes with the selection issue."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="jury", verbose_name=_("edition"))
+
+    class Meta:
+        verbose_name = _("jury member")
+        verbose_name_plural = _("jury members")
+        constraints = [models.UniqueConstraint(fields=["program", "user"], name="challenges_jury_once_per_edition")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.program}"
+
+
+class JuryInvitation(Invitation):
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="jury_invitations", verbose_name=_("edition")
+    )
+
+    class Meta(Invitation.Meta):
+        verbose_name = _("jury invitation")
+        verbose_name_plural = _("jury invitations")

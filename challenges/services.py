@@ -2,10 +2,22 @@
 
 from datetime import datetime
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Phase, PhaseStatus, PhaseTransition
+from datacity.accounts.roles import JURY
+from datacity.core.organisations import Space, invitation_accept
+
+from .models import JuryInvitation, JuryMembership, Phase, PhaseStatus, PhaseTransition
+
+JURY_SPACE = Space(
+    name="jury",
+    organisation_field="program",
+    membership_model=JuryMembership,
+    invitation_model=JuryInvitation,
+    accept_url_name="challenges:jury_invitation_accept",
+)
 
 
 @transaction.atomic
@@ -32,3 +44,11 @@ def phase_tick(*, now: datetime | None = None) -> list[PhaseTransition]:
         return []
     PhaseTransition.objects.bulk_create(pending, ignore_conflicts=True)
     return pending
+
+
+@transaction.atomic
+def jury_invitation_accept(*, token: str, user, request=None):
+    """Accept a jury invitation: the person joins the edition's jury and the Jury group (which requires 2FA)."""
+    membership = invitation_accept(space=JURY_SPACE, token=token, user=user, request=request)
+    user.groups.add(Group.objects.get_or_create(name=JURY)[0])
+    return membership

@@ -4,6 +4,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from datacity.core.organisation_views import AcceptInvitationView
+
+from . import services
 from .filters import ChallengeFilter
 from .models import Challenge, Program
 
@@ -55,3 +58,10 @@ def challenge_detail(request, slug: str):
         "challenges/challenge_detail.html",
         {"challenge": challenge, "selections": selections, "public_datasets": public_datasets},
     )
+
+
+class JuryInvitationView(AcceptInvitationView):
+    space = services.JURY_SPACE
+
+    def accept(self, *, token, user, request):
+        return services.jury_invitation_accept(token=token, user=user, request=request)

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Partner, PartnerMembership
+from datacity.core.admin import InvitationAdmin
+
+from .models import Partner, PartnerInvitation, PartnerMembership
+from .services import PARTNER_SPACE
 
 
 class PartnerMembershipInline(admin.TabularInline):
@@ -17,3 +20,9 @@ class PartnerAdmin(TranslationAdmin):
     search_fields = ["name_fr", "name_ar", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name_fr"]}
     inlines = [PartnerMembershipInline]
+
+
+@admin.register(PartnerInvitation)
+class PartnerInvitationAdmin(InvitationAdmin):
+    space = PARTNER_SPACE
+    autocomplete_fields = ["partner"]

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from datacity.core.models import Membership, TimeStampedModel, logo_field
+from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
 
 
 class PartnerKind(models.TextChoices):
@@ -68,3 +68,13 @@ class PartnerMembership(Membership):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner}"
+
+
+class PartnerInvitation(Invitation):
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("partner")
+    )
+
+    class Meta(Invitation.Meta):
+        verbose_name = _("partner invitation")
+        verbose_name_plural = _("partner invitations")

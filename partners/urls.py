@@ -6,5 +6,7 @@ app_name = "partners"
 
 urlpatterns = [
     path("", views.PartnerListView.as_view(), name="list"),
+    path("invitations/<str:token>/", views.PartnerInvitationView.as_view(), name="invitation_accept"),
     path("<slug:slug>/", views.partner_detail, name="detail"),
+    path("<slug:slug>/members/", views.PartnerMembersView.as_view(), name="members"),
 ]

@@ -1,8 +1,12 @@
 """Public pages of the partners: who they are and what they bring to the program."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.generic import ListView
 
+from datacity.core.access import get_visible_or_404
+from datacity.core.organisation_views import AcceptInvitationView, MembersView
+
+from . import permissions, services
 from .models import Partner
 
 
@@ -16,7 +20,7 @@ class PartnerListView(ListView):
 
 
 def partner_detail(request, slug: str):
-    partner = get_object_or_404(Partner.objects.public(), slug=slug)
+    partner = get_visible_or_404(request, permissions.partners_visible_to(request.user), slug=slug)
     # Challenges, datasets and selections belong to apps above this one: reached through reverse relations.
     context = {
         "partner": partner,
@@ -28,3 +32,14 @@ def partner_detail(request, slug: str):
         .order_by("-program__starts_on", "startup__name"),
     }
     return render(request, "partners/partner_detail.html", context)
+
+
+class PartnerMembersView(MembersView):
+    space = services.PARTNER_SPACE
+
+    def organisations_of_member(self, user):
+        return permissions.partners_of_member(user)
+
+
+class PartnerInvitationView(AcceptInvitationView):
+    space = services.PARTNER_SPACE

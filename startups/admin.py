@@ -1,7 +1,7 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Selection, Startup, StartupMembership
+from .models import Selection, Startup, StartupInvitation, StartupMembership
 
 
 class StartupMembershipInline(admin.TabularInline):
@@ -32,3 +32,19 @@ class SelectionAdmin(admin.ModelAdmin):
     list_select_related = ["startup", "program", "challenge", "sponsor"]
     search_fields = ["startup__name"]
     autocomplete_fields = ["startup", "program", "challenge", "sponsor"]
+
+
+@admin.register(StartupInvitation)
+class StartupInvitationAdmin(admin.ModelAdmin):
+    """Startups invite their own co-founders; staff only look."""
+
+    list_display = ["email", "startup", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_select_related = ["startup", "invited_by"]
+    search_fields = ["email", "startup__name"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge, Program
-from datacity.core.models import Membership, TimeStampedModel, logo_field
+from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
 from partners.models import Partner
 
 
@@ -86,6 +86,16 @@ class StartupMembership(Membership):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.startup}"
+
+
+class StartupInvitation(Invitation):
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("startup")
+    )
+
+    class Meta(Invitation.Meta):
+        verbose_name = _("startup invitation")
+        verbose_name_plural = _("startup invitations")
 
 
 class Selection(TimeStampedModel):

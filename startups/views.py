@@ -1,8 +1,16 @@
-"""Public pages of the selected startups."""
+"""Pages of the startups: the public list and profile, and, for members, creating, editing and members."""
 
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
+from datacity.core.access import get_visible_or_404
+from datacity.core.organisation_views import AcceptInvitationView, MembersView
+
+from . import permissions, services
+from .forms import StartupForm
 from .models import Sector, Startup
 
 
@@ -26,5 +34,42 @@ class StartupListView(ListView):
 
 
 def startup_detail(request, slug: str):
-    startup = get_object_or_404(Startup.objects.selected().for_listing(), slug=slug)
-    return render(request, "startups/startup_detail.html", {"startup": startup})
+    visible = permissions.startups_visible_to(request.user).for_listing()
+    startup = get_visible_or_404(request, visible, slug=slug)
+    is_member = permissions.startups_of_member(request.user).filter(pk=startup.pk).exists()
+    return render(request, "startups/startup_detail.html", {"startup": startup, "is_member": is_member})
+
+
+@login_required
+def startup_create(request):
+    form = StartupForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        startup = services.startup_create(startup=form.save(commit=False), owner=request.user, request=request)
+        messages.success(request, _("%(name)s is created: you are its owner.") % {"name": startup.name})
+        return redirect("startups:members", slug=startup.slug)
+    return render(request, "startups/startup_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def startup_edit(request, slug: str):
+    startup = get_visible_or_404(request, permissions.startups_of_member(request.user), slug=slug)
+    form = StartupForm(request.POST or None, request.FILES or None, instance=startup)
+    if request.method == "POST" and form.is_valid():
+        services.startup_update(
+            startup=form.save(commit=False), actor=request.user, changed=form.changed_data, request=request
+        )
+        messages.success(request, _("The profile of %(name)s is saved.") % {"name": startup.name})
+        return redirect("startups:edit", slug=startup.slug)
+    context = {"form": form, "startup": startup}
+    return render(request, "startups/startup_form.html", context, status=400 if form.errors else 200)
+
+
+class StartupMembersView(MembersView):
+    space = services.STARTUP_SPACE
+
+    def organisations_of_member(self, user):
+        return permissions.startups_of_member(user)
+
+
+class StartupInvitationView(AcceptInvitationView):
+    space = services.STARTUP_SPACE

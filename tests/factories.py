@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
 from challenges.models import Challenge, ChallengeStatus, Phase, PhaseKind, Program, Theme
@@ -18,10 +19,17 @@ CASABLANCA = ZoneInfo("Africa/Casablanca")
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     full_name = factory.Faker("name")
     password = factory.django.Password("a-strong-test-password")
+
+    @factory.post_generation
+    def totp(obj, create, extracted, **kwargs):
+        """Staff get a TOTP authenticator unless `totp=False` (they must have one to use the platform)."""
+        if create and (extracted or (extracted is None and obj.is_staff)):
+            TOTP.activate(obj, generate_totp_secret())
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):

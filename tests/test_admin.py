@@ -85,6 +85,10 @@ def program_form(**extra) -> dict:
         "phases-INITIAL_FORMS": "0",
         "phases-MIN_NUM_FORMS": "0",
         "phases-MAX_NUM_FORMS": "1000",
+        "jury-TOTAL_FORMS": "0",
+        "jury-INITIAL_FORMS": "0",
+        "jury-MIN_NUM_FORMS": "0",
+        "jury-MAX_NUM_FORMS": "1000",
     }
     return data | extra
 

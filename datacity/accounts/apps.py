@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "datacity.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .roles import sync_groups
+
+        post_migrate.connect(sync_groups, dispatch_uid="accounts_sync_groups")

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,6 +68,13 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.full_name
+
+    @cached_property
+    def requires_mfa(self) -> bool:
+        """Staff and jury members must use two-factor authentication."""
+        from .roles import JURY
+
+        return self.is_staff or self.groups.filter(name=JURY).exists()
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

@@ -11,3 +11,6 @@ DEMO_ACCOUNTS_ENABLED = env.bool("DEMO_ACCOUNTS_ENABLED", default=True)
 # Serve static files straight from the apps and static/ without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# WebAuthn on http://localhost while developing.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
