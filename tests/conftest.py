@@ -66,3 +66,11 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache (this xdist worker's own Redis database): each test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
@@ -24,6 +25,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.org")
     full_name = factory.Faker("name")
     password = factory.django.Password("a-strong-test-password")
+
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        """`verified_email=True`: the address is confirmed, as allauth requires before a password login."""
+        if create and extracted:
+            EmailAddress.objects.create(user=obj, email=obj.email.lower(), verified=True, primary=True)
 
     @factory.post_generation
     def totp(obj, create, extracted, **kwargs):

@@ -12,7 +12,7 @@ from startups.models import Selection, Startup
 
 pytestmark = pytest.mark.django_db
 
-DOMAIN_APPS = ("accounts", "account", "partners", "challenges", "startups", "datasets")
+DOMAIN_APPS = ("accounts", "account", "mfa", "auth", "partners", "challenges", "startups", "datasets")
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -94,3 +94,11 @@ def test_demo_pages_render(client):
     ]
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_demo_staff_and_jury_come_enrolled_in_two_factor_and_can_work():
+    from allauth.mfa.models import Authenticator
+
+    call_command("load_demo")
+    enrolled = set(Authenticator.objects.values_list("user__email", flat=True))
+    assert enrolled == {"staff@demo.example.org", "jury@demo.example.org"}

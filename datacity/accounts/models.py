@@ -66,6 +66,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs):
+        # allauth looks addresses up in lower case: store them so, whatever form or command wrote them.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
     def get_full_name(self) -> str:
         return self.full_name
 

@@ -504,6 +504,9 @@ DATASETS = [
 ]
 
 DEMO_PASSWORD = "datacity-demo"  # noqa: S105 - published on purpose; demo accounts are refused in production
+# Staff and jury must use two-factor authentication: their demo accounts come enrolled with this published TOTP
+# secret (add it to any authenticator app). Never usable in production: demo accounts cannot log in there.
+DEMO_TOTP_SECRET = "DATACITYDEMODATACITYDEMO"  # noqa: S105
 DEMO_ACCOUNTS = [
     # email, full name, role, organisation slug
     ("staff@demo.example.org", "Staff (démo)", "staff", None),

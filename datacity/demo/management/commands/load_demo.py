@@ -8,12 +8,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 
-from challenges.models import Challenge, ChallengeStatus, Phase, Program, Theme
+from challenges.models import Challenge, ChallengeStatus, JuryMembership, Phase, Program, Theme
+from datacity.accounts.roles import JURY
 from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datasets.models import Dataset
@@ -75,7 +79,7 @@ class Command(BaseCommand):
             challenges = self.load_challenges(upsert, program, partners)
             startups = self.load_startups(upsert, program, partners, challenges)
             self.load_datasets(upsert, partners, challenges)
-            accounts = self.load_accounts(upsert, partners, startups)
+            accounts = self.load_accounts(upsert, program, partners, startups)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo edition “{program.name_fr}” ready: {upsert.created} rows created, {upsert.updated} updated."
@@ -85,6 +89,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo accounts (log in at /accounts/login/; the admin is at /admin/):")
             for email, role in accounts:
                 self.stdout.write(f"  {role:<8} {email:<28} password: {content.DEMO_PASSWORD}")
+            self.stdout.write(
+                f"Staff and jury use two-factor authentication: add the TOTP secret {content.DEMO_TOTP_SECRET} "
+                "to an authenticator app (any TOTP app) to get their codes."
+            )
         else:
             self.stdout.write("Demo accounts are disabled here (DEMO_ACCOUNTS_ENABLED is off): none created.")
 
@@ -193,7 +201,7 @@ class Command(BaseCommand):
             )
             upsert.set_m2m(dataset.challenges, [challenges[slug] for slug in related])
 
-    def load_accounts(self, upsert, partners, startups) -> list[tuple[str, str]]:
+    def load_accounts(self, upsert, program, partners, startups) -> list[tuple[str, str]]:
         if not settings.DEMO_ACCOUNTS_ENABLED:
             return []
         user_model = get_user_model()
@@ -205,7 +213,7 @@ class Command(BaseCommand):
                 user = user_model.objects.create_user(email, content.DEMO_PASSWORD, full_name=full_name, is_demo=True)
                 upsert.created += 1
             staff = role == "staff"
-            upsert(user_model, {"pk": user.pk}, {"is_demo": True, "is_staff": staff, "is_superuser": staff})
+            user = upsert(user_model, {"pk": user.pk}, {"is_demo": True, "is_staff": staff, "is_superuser": staff})
             upsert(EmailAddress, {"user": user, "email": email}, {"verified": True, "primary": True})
             if role == "partner":
                 upsert(
@@ -219,5 +227,12 @@ class Command(BaseCommand):
                     {"startup": startups[organisation], "user": user},
                     {"role": MembershipRole.OWNER},
                 )
+            elif role == "jury":
+                upsert(JuryMembership, {"program": program, "user": user}, {"role": MembershipRole.MEMBER})
+                if not user.groups.filter(name=JURY).exists():
+                    user.groups.add(Group.objects.get(name=JURY))
+            if user.requires_mfa and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, content.DEMO_TOTP_SECRET)
+                upsert.created += 1
             accounts.append((email, role))
         return accounts
