@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         """Staff get a TOTP authenticator unless `totp=False` (they must have one to use the platform)."""
         if create and (extracted or (extracted is None and obj.is_staff)):
             TOTP.activate(obj, generate_totp_secret())
+            RecoveryCodes.activate(obj)
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):

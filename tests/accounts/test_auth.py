@@ -150,3 +150,23 @@ def test_an_auditor_reads_the_admin_but_cannot_change_anything(client):
     client.force_login(auditor)
     assert client.get("/admin/challenges/challenge/").status_code == 200
     assert client.get("/admin/challenges/challenge/add/").status_code == 403
+
+
+def test_a_program_manager_cannot_grant_themselves_privileges_or_set_passwords(client):
+    manager = UserFactory(is_staff=True)
+    manager.groups.add(Group.objects.get(name=PROGRAM_MANAGER))
+    startup_founder = UserFactory()
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/accounts/user/{manager.pk}/change/",
+        {"email": manager.email, "is_active": "on", "is_staff": "on", "is_superuser": "on"},
+    )
+    assert response.status_code == 403
+    manager.refresh_from_db()
+    assert not manager.is_superuser
+    assert client.get(f"/admin/accounts/user/{startup_founder.pk}/password/").status_code == 403
+    # Ordinary accounts stay editable, without the privilege fields.
+    form = client.get(f"/admin/accounts/user/{startup_founder.pk}/change/").context["adminform"].form
+    assert "is_superuser" not in form.fields
+    assert "groups" not in form.fields

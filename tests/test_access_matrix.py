@@ -1,0 +1,553 @@
+"""The access matrix: every URL pattern of the project, requested by every kind of person, against a table.
+
+The test walks the URL resolver, so a new page fails it until it declares here who may see it (and an unnamed
+pattern fails it until it gets a name). Objects are chosen to prove isolation: a private page of startup B or partner
+Y requested by anyone else must answer 404 ("does not exist"), never 403 ("exists, but not for you") nor 200.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+
+from challenges.models import JuryMembership, PhaseStatus, PhaseTransition
+from challenges.services import JURY_SPACE
+from datacity.accounts.roles import JURY, PROGRAM_MANAGER
+from datacity.core.models import MembershipRole
+from datacity.core.organisations import invitation_create
+from partners.models import PartnerMembership
+from partners.services import PARTNER_SPACE
+from startups.models import StartupMembership
+from startups.services import STARTUP_SPACE
+from tests.factories import (
+    ChallengeFactory,
+    DatasetFactory,
+    PartnerFactory,
+    PhaseFactory,
+    ProgramFactory,
+    SelectionFactory,
+    StartupFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+PASSWORD = "a-strong-test-password"  # UserFactory's
+ROLES = ("anonymous", "startup_a", "startup_b", "partner_x", "partner_y", "jury", "staff", "superuser")
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A redirect (302 unless said otherwise) to the URL named `to`; to a login page, `next` is the page asked for."""
+
+    to: str
+    kwargs: Callable[[SimpleNamespace], dict] | None = None
+    status: int = 302
+    next: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.status}->{self.to}" + ("?next=<page>" if self.next else "")
+
+
+LOGIN = Redirect("account_login", next=True)  # allauth's login, for pages that need a logged-in person
+ADMIN_LOGIN = Redirect("admin:login", next=True)  # the admin's login, which sends on to allauth's (or answers 403)
+TO_MY_SPACE = Redirect("my_space")  # allauth's pages for anonymous people only (login, signup), when logged in
+TO_REAUTHENTICATE = Redirect("account_reauthenticate")
+REAUTHENTICATE = Redirect("account_reauthenticate", next=True)  # allauth asks for the password again first
+
+Expected = int | Redirect
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request: the URL's arguments, its query string, and the status expected for each role of ROLES."""
+
+    statuses: tuple[Expected, ...]
+    kwargs: Callable[[SimpleNamespace], dict] | None = None
+    query: str = ""
+    label: str = ""  # tells apart several cases of one URL name in failure messages
+    url: Callable[[SimpleNamespace], str] | None = None  # for unnamed patterns, which cannot be reversed
+    fresh: bool = False  # as someone who has just entered their password, rather than a session without a login
+    shows_private: bool = False  # the page shows a private organisation's name to anyone, by design
+
+    def __post_init__(self):
+        assert len(self.statuses) == len(ROLES), f"{self.label or self.statuses}: one status per role of {ROLES}"
+
+    def path(self, key: str, w) -> str:
+        path = self.url(w) if self.url else reverse(key, kwargs=self.kwargs(w) if self.kwargs else None)
+        return f"{path}?{self.query}" if self.query else path
+
+
+def case(*statuses: Expected, **options) -> Case:
+    return Case(statuses=statuses, **options)
+
+
+# Rows that recur. Columns:  anonymous  startup A  startup B  partner X  partner Y  jury  staff  superuser
+EVERYONE = (200, 200, 200, 200, 200, 200, 200, 200)
+LOGGED_IN = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
+ANONYMOUS_ONLY = (200, TO_MY_SPACE, TO_MY_SPACE, TO_MY_SPACE, TO_MY_SPACE, TO_MY_SPACE, TO_MY_SPACE, TO_MY_SPACE)
+NON_STAFF = (ADMIN_LOGIN,) * 6  # the admin sends everyone who is not staff to its login page...
+STAFF_PAGE = (*NON_STAFF, 200, 200)
+
+
+def startup_b(w):
+    return {"slug": w.startup_b.slug}
+
+
+def partner_y(w):
+    return {"slug": w.partner_y.slug}
+
+
+def superuser_totp(w):
+    return {"pk": w.superuser_totp.pk}
+
+
+# --- The project's own pages and allauth's ----------------------------------------------------------------------
+TABLE: dict[str, list[Case]] = {
+    # Public pages of the program.
+    "home": [case(*EVERYONE)],
+    "my_space": [case(*LOGGED_IN)],
+    "set_language": [case(*(Redirect("home"),) * 8)],  # a GET changes nothing and goes back to a safe page
+    "challenges:program": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
+        case(*(404,) * 8, kwargs=lambda w: {"slug": w.hidden_program.slug}, label="unpublished"),
+    ],
+    "challenges:list": [case(*EVERYONE)],
+    "challenges:detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.challenge.slug}, label="published"),
+        case(*(404,) * 8, kwargs=lambda w: {"slug": w.draft_challenge.slug}, label="draft"),
+    ],
+    # Invitation links: whoever holds the link sees what it invites to; a wrong or used token is gone (410).
+    "challenges:jury_invitation_accept": [
+        case(*EVERYONE, kwargs=lambda w: {"token": w.tokens.jury}, label="valid token"),
+        case(*(410,) * 8, kwargs=lambda w: {"token": "not-a-token"}, label="invalid token"),
+    ],
+    "partners:invitation_accept": [
+        case(*EVERYONE, kwargs=lambda w: {"token": w.tokens.partner}, label="valid token", shows_private=True),
+        case(*(410,) * 8, kwargs=lambda w: {"token": "not-a-token"}, label="invalid token"),
+    ],
+    "startups:invitation_accept": [
+        case(*EVERYONE, kwargs=lambda w: {"token": w.tokens.startup}, label="valid token", shows_private=True),
+        case(*(410,) * 8, kwargs=lambda w: {"token": "not-a-token"}, label="invalid token"),
+    ],
+    # Partners: X is public, Y is not; members pages are for members only, and someone else's answers 404.
+    "partners:list": [case(*EVERYONE)],
+    "partners:detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.partner_x.slug}, label="public partner X"),
+        case(404, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="private partner Y"),
+    ],
+    "partners:members": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    # Startups: A is selected in a published edition (public), B is not (private to its members).
+    "startups:list": [case(*EVERYONE)],
+    "startups:create": [case(*LOGGED_IN)],
+    "startups:detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.startup_a.slug}, label="public startup A"),
+        case(404, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="private startup B"),
+    ],
+    "startups:edit": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
+    "startups:members": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
+    # allauth: accounts.
+    "account_login": [case(*ANONYMOUS_ONLY)],
+    "account_logout": [case(Redirect("home"), 200, 200, 200, 200, 200, 200, 200)],  # GET asks, POST logs out
+    "account_inactive": [case(*EVERYONE)],
+    "account_signup": [case(*ANONYMOUS_ONLY)],
+    "account_reauthenticate": [case(*LOGGED_IN)],
+    "account_email": [case(*LOGGED_IN)],
+    "account_email_verification_sent": [case(*EVERYONE)],
+    "account_change_password": [case(*LOGGED_IN)],
+    # Everybody here has a password already: setting one sends to changing it.
+    "account_set_password": [case(LOGIN, *(Redirect("account_change_password"),) * 7)],
+    "account_reset_password": [case(*EVERYONE)],
+    "account_reset_password_done": [case(*EVERYONE)],
+    "account_reset_password_from_key": [case(*EVERYONE, kwargs=lambda w: {"uidb36": "zz", "key": "not-a-key"})],
+    "account_reset_password_from_key_done": [case(*EVERYONE)],
+    # An unknown key: allauth shows its "expired or invalid link" page.
+    "account_confirm_email": [case(*EVERYONE, kwargs=lambda w: {"key": "not-a-key"})],
+    # No login is waiting for a code or a second factor: back to the login page, or on to My space.
+    "account_confirm_login_code": [case(Redirect("account_login"), *(TO_MY_SPACE,) * 7)],
+    "mfa_authenticate": [case(Redirect("account_login"), *(TO_MY_SPACE,) * 7)],
+    # allauth: two-factor authentication. Jury, staff and superuser have enrolled (TOTP and recovery codes); the
+    # others have not. Changing one's factors needs a recent login: the `stale` cases are a session without one (it
+    # is sent to reauthenticate), the `fresh` ones a session that just entered its password.
+    "mfa_index": [case(*LOGGED_IN)],
+    "mfa_reauthenticate": [case(LOGIN, *(TO_REAUTHENTICATE,) * 4, 200, 200, 200)],
+    "mfa_activate_totp": [
+        case(LOGIN, *(REAUTHENTICATE,) * 7, label="stale"),
+        case(LOGIN, 200, 200, 200, 200, *(Redirect("mfa_deactivate_totp"),) * 3, fresh=True, label="fresh"),
+    ],
+    "mfa_deactivate_totp": [
+        case(LOGIN, 404, 404, 404, 404, *(REAUTHENTICATE,) * 3, label="stale"),
+        case(LOGIN, 404, 404, 404, 404, 200, 200, 200, fresh=True, label="fresh"),
+    ],
+    "mfa_view_recovery_codes": [
+        case(LOGIN, 404, 404, 404, 404, *(REAUTHENTICATE,) * 3, label="stale"),
+        case(LOGIN, 404, 404, 404, 404, 200, 200, 200, fresh=True, label="fresh"),
+    ],
+    "mfa_generate_recovery_codes": [
+        case(LOGIN, *(REAUTHENTICATE,) * 7, label="stale"),
+        case(*LOGGED_IN, fresh=True, label="fresh"),
+    ],
+    "mfa_download_recovery_codes": [
+        case(LOGIN, 404, 404, 404, 404, *(REAUTHENTICATE,) * 3, label="stale"),
+        case(LOGIN, 404, 404, 404, 404, 200, 200, 200, fresh=True, label="fresh"),
+    ],
+    # allauth's template for this page loads `humanize`: it needs django.contrib.humanize in INSTALLED_APPS.
+    "mfa_list_webauthn": [case(*LOGGED_IN)],
+    "mfa_add_webauthn": [
+        case(LOGIN, *(REAUTHENTICATE,) * 7, label="stale"),
+        case(*LOGGED_IN, fresh=True, label="fresh"),
+    ],
+    "mfa_reauthenticate_webauthn": [case(LOGIN, *(TO_REAUTHENTICATE,) * 7)],  # nobody has a security key
+    # Someone else's authenticator (and not even a security key): not found.
+    "mfa_remove_webauthn": [
+        case(LOGIN, *(REAUTHENTICATE,) * 7, kwargs=superuser_totp, label="stale"),
+        case(LOGIN, *(404,) * 7, kwargs=superuser_totp, fresh=True, label="fresh"),
+    ],
+    "mfa_edit_webauthn": [
+        case(LOGIN, *(REAUTHENTICATE,) * 7, kwargs=superuser_totp, label="stale"),
+        case(LOGIN, *(404,) * 7, kwargs=superuser_totp, fresh=True, label="fresh"),
+    ],
+    # The admin site's own pages. Its login page sends anonymous people to allauth's and refuses other non-staff.
+    "admin:index": [case(*STAFF_PAGE)],
+    "admin:login": [
+        case(
+            Redirect("account_login", next=True),
+            *(403,) * 5,
+            Redirect("admin:index"),
+            Redirect("admin:index"),
+        )
+    ],
+    "admin:logout": [case(*(Redirect("admin:index"),) * 6, 405, 405)],  # only POST logs out
+    "admin:password_change": [case(*STAFF_PAGE)],
+    "admin:password_change_done": [case(*STAFF_PAGE)],
+    "admin:jsi18n": [case(*STAFF_PAGE)],
+    "admin:autocomplete": [
+        case(*STAFF_PAGE, query="app_label=challenges&model_name=challenge&field_name=owner&term=", label="valid"),
+        case(*NON_STAFF, 403, 403, label="no field"),
+    ],
+    "admin:view_on_site": [
+        case(
+            *NON_STAFF,
+            *(Redirect("challenges:detail", kwargs=lambda w: {"slug": w.challenge.slug}),) * 2,
+            kwargs=lambda w: {
+                "content_type_id": ContentType.objects.get_for_model(w.challenge).pk,
+                "object_id": w.challenge.pk,
+            },
+        )
+    ],
+    # Program managers see the apps they manage; auth (groups), allauth's e-mail addresses and authenticators are
+    # for superusers: the admin answers 404 for an application page the person has no permission on.
+    "admin:app_list": [
+        case(*STAFF_PAGE, kwargs=lambda w: {"app_label": "partners"}, label="partners"),
+        case(*NON_STAFF, 404, 200, kwargs=lambda w: {"app_label": "auth"}, label="auth"),
+    ],
+    # Setting someone's password from the admin, here the superuser's: a program manager holds change_user, but
+    # must not be able to take over the superuser's (or anyone's) account; only superusers set passwords.
+    "admin:auth_user_password_change": [case(*NON_STAFF, 403, 200, kwargs=lambda w: {"id": w.superuser.pk})],
+}
+
+# --- The admin's pages per model ----------------------------------------------------------------------------------
+ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history")
+ALL = frozenset(ADMIN_VIEWS)
+READ = frozenset({"changelist", "change", "history"})  # a read-only change page still answers 200
+READ_DELETE = READ | {"delete"}
+
+# Every model registered in the admin: which of its pages a program manager (staff) and a superuser may open; the
+# other pages answer 403 to them. Non-staff are sent to the admin's login page.
+ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # model label: (program manager, superuser)
+    "auth.group": (frozenset(), ALL),
+    "account.emailaddress": (frozenset(), ALL),
+    "mfa.authenticator": (frozenset(), ALL),
+    "django_celery_beat.periodictask": (ALL, ALL),
+    "django_celery_beat.clockedschedule": (ALL, ALL),
+    "django_celery_beat.crontabschedule": (ALL, ALL),
+    "django_celery_beat.solarschedule": (ALL, ALL),
+    "django_celery_beat.intervalschedule": (ALL, ALL),
+    "accounts.user": (READ, ALL),
+    "audit.auditentry": (READ, READ),  # the log is evidence: nobody writes it by hand
+    "partners.partner": (ALL, ALL),
+    "partners.partnerinvitation": (ALL, ALL),  # the change page is read-only: sent invitations are not edited
+    "challenges.program": (ALL, ALL),
+    "challenges.phase": (ALL, ALL),
+    "challenges.phasetransition": (READ_DELETE, READ_DELETE),
+    "challenges.theme": (ALL, ALL),
+    "challenges.challenge": (ALL, ALL),
+    "challenges.juryinvitation": (ALL, ALL),
+    "startups.startup": (ALL, ALL),
+    "startups.selection": (ALL, ALL),
+    "startups.startupinvitation": (READ_DELETE, READ_DELETE),  # startups invite their own people; staff look
+    "datasets.dataset": (ALL, ALL),
+}
+
+# Patterns without a name that Django's admin generates; any other unnamed pattern fails the test.
+ADMIN_OBJECT_REDIRECT = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/$")
+ADMIN_CATCH_ALL = "admin/(?P<url>.*)$"
+
+
+def admin_cases(label: str) -> dict[str, list[Case]]:
+    """The table's rows for one model's admin pages: generated, but from the explicit ADMIN_MODELS entry."""
+    staff, superuser = ADMIN_MODELS[label]
+    app_label, model_name = label.split(".")
+    rows = {}
+    for view in ADMIN_VIEWS:
+        kwargs = None if view in {"changelist", "add"} else (lambda w, label=label: {"object_id": w.pk[label]})
+        statuses = (*NON_STAFF, 200 if view in staff else 403, 200 if view in superuser else 403)
+        rows[f"admin:{app_label}_{model_name}_{view}"] = [case(*statuses, kwargs=kwargs)]
+    return rows
+
+
+def unnamed_cases(route: str) -> list[Case] | None:
+    """The cases of an unnamed pattern Django's admin generates, None for any other unnamed pattern."""
+    if route == ADMIN_CATCH_ALL:
+        return [case(*NON_STAFF, 404, 404, url=lambda w: "/admin/no-such-page/")]
+    match = ADMIN_OBJECT_REDIRECT.match(route)
+    if match is None or f"{match['app']}.{match['model']}" not in ADMIN_MODELS:
+        return None
+    app_label, model_name = match["app"], match["model"]
+    label = f"{app_label}.{model_name}"
+    # The bare object URL of the admin sends to the object's change page.
+    to_change = Redirect(f"admin:{app_label}_{model_name}_change", kwargs=lambda w: {"object_id": w.pk[label]})
+    return [case(*NON_STAFF, to_change, to_change, url=lambda w: f"/admin/{app_label}/{model_name}/{w.pk[label]}/")]
+
+
+def full_table() -> dict[str, list[Case]]:
+    table = dict(TABLE)
+    for label in ADMIN_MODELS:
+        rows = admin_cases(label)
+        assert not set(rows) & set(table), f"{label}: its admin pages are listed twice"
+        table |= rows
+    return table
+
+
+# --- The URL resolver -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pattern:
+    name: str | None  # the full name, namespaces included ("startups:edit"); None for an unnamed pattern
+    route: str
+    view: str
+
+
+def iter_patterns(resolver: URLResolver, route: str = "", namespaces: tuple[str, ...] = ()) -> Iterator[Pattern]:
+    """Every URL pattern reachable from `resolver`, through includes, namespaces and i18n_patterns' language prefix
+    (which is empty for the default language)."""
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = (*namespaces, pattern.namespace) if pattern.namespace else namespaces
+            yield from iter_patterns(pattern, route + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = ":".join((*namespaces, pattern.name)) if pattern.name else None
+            yield Pattern(name=name, route=route + str(pattern.pattern), view=pattern.lookup_str)
+        else:  # pragma: no cover - Django has no third kind
+            raise TypeError(f"{route}: unknown URL pattern {pattern!r}")
+
+
+def project_patterns() -> list[Pattern]:
+    return list(iter_patterns(get_resolver()))
+
+
+def plan() -> tuple[list[tuple[str, Case]], list[str]]:
+    """Every (key, case) to request, and the problems found before requesting anything: names missing from the
+    table, unnamed patterns nobody declared."""
+    table = full_table()
+    requests, problems = [], []
+    seen = set()
+    for pattern in project_patterns():
+        if pattern.name is None:
+            cases = unnamed_cases(pattern.route)
+            if cases is None:
+                problems.append(
+                    f"unnamed URL pattern {pattern.route!r} ({pattern.view}): give it a name and add it to the table"
+                )
+                continue
+            requests += [(f"<unnamed {pattern.route}>", one) for one in cases]
+        elif pattern.name in seen:
+            continue  # one name, several patterns: reverse() picks one, which the table covers
+        elif pattern.name not in table:
+            kind = "admin name matching no ADMIN_MODELS rule" if pattern.name.startswith("admin:") else "URL name"
+            problems.append(
+                f"{kind} {pattern.name!r} ({pattern.route}, {pattern.view}) is not in the access table: "
+                "declare who may see it"
+            )
+        else:
+            seen.add(pattern.name)
+            requests += [(pattern.name, one) for one in table[pattern.name]]
+    return requests, problems
+
+
+# --- The world --------------------------------------------------------------------------------------------------
+@pytest.fixture
+def world(db):
+    """Two startups, two partners, a jury member, a program manager and a superuser, and an object for every model
+    registered in the admin."""
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (JURY, PROGRAM_MANAGER)}
+    w = SimpleNamespace()
+    w.superuser = UserFactory(is_staff=True, is_superuser=True)
+    w.staff = UserFactory(is_staff=True)
+    w.staff.groups.add(groups[PROGRAM_MANAGER])
+    w.jury = UserFactory(totp=True)
+    w.jury.groups.add(groups[JURY])
+
+    # Distinctive names: the test looks for the private ones in every page answered to someone else.
+    w.partner_x = PartnerFactory(name="Xenon Public Waterworks", is_public=True)
+    w.partner_y = PartnerFactory(name="Yarrow Hidden Fund", is_public=False)
+    w.program = ProgramFactory(is_published=True)
+    w.hidden_program = ProgramFactory(is_published=False)
+    phase = PhaseFactory(program=w.program, order=0)
+    PhaseTransition.objects.create(phase=phase, status=PhaseStatus.OPEN, recorded_at=timezone.now())
+    w.challenge = ChallengeFactory(program=w.program, owner=w.partner_x, themes=[ThemeFactory()])
+    w.draft_challenge = ChallengeFactory(program=w.program, owner=w.partner_x, status="draft")
+    DatasetFactory(owner=w.partner_x, challenges=[w.challenge])
+    w.startup_a = StartupFactory(name="Alpha Selected Mobility")
+    w.startup_b = StartupFactory(name="Bravo Stealth Labs")
+    SelectionFactory(program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x)
+    JuryMembership.objects.create(program=w.program, user=w.jury, role=MembershipRole.MEMBER)
+
+    w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}
+    for role, membership_model, organisation_field, organisation in (
+        ("startup_a", StartupMembership, "startup", w.startup_a),
+        ("startup_b", StartupMembership, "startup", w.startup_b),
+        ("partner_x", PartnerMembership, "partner", w.partner_x),
+        ("partner_y", PartnerMembership, "partner", w.partner_y),
+    ):
+        user = UserFactory(email=f"owner-{role.replace('_', '-')}@example.org")
+        membership_model.objects.create(**{organisation_field: organisation}, user=user, role=MembershipRole.OWNER)
+        w.users[role] = user
+    for user in w.users.values():
+        if user is not None:
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    w.superuser_totp = Authenticator.objects.get(user=w.superuser, type=Authenticator.Type.TOTP)
+
+    # Pending invitations, one per space, to someone who has no account yet (their creation audits, too).
+    def invite(space, organisation, actor):
+        return invitation_create(
+            space=space, organisation=organisation, email=f"new-{space.name}@example.org", role="member", actor=actor
+        )[1]
+
+    w.tokens = SimpleNamespace(
+        startup=invite(STARTUP_SPACE, w.startup_b, w.users["startup_b"]),
+        partner=invite(PARTNER_SPACE, w.partner_y, w.users["partner_y"]),
+        jury=invite(JURY_SPACE, w.program, w.staff),
+    )
+
+    # What only the admin shows: Celery beat's schedules.
+    interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
+    CrontabSchedule.objects.create(minute="0", hour="4")
+    SolarSchedule.objects.create(event="sunrise", latitude="33.57", longitude="-7.59")
+    ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
+    PeriodicTask.objects.create(name="Tick", task="challenges.tasks.phase_tick", interval=interval)
+
+    # One object per model registered in the admin, for its change, delete and history pages.
+    w.pk = {}
+    for model in admin.site._registry:
+        first = model._default_manager.order_by("pk").first()
+        assert first is not None, f"{model._meta.label_lower}: create one in the world fixture"
+        w.pk[model._meta.label_lower] = first.pk
+    w.private = private_texts(w)
+    return w
+
+
+def client_for(user, *, fresh: bool = False) -> Client:
+    """A client logged in as `user`; `fresh`: who has just entered their password (allauth's reauthentication)."""
+    # A server error becomes a 500 in the table's report rather than stopping the test at the first one.
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+        if fresh:
+            response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+            assert response.status_code == 302, f"{user}: reauthentication failed ({response.status_code})"
+    return client
+
+
+def private_texts(w) -> dict[str, tuple[str, ...]]:
+    """What only some roles may read: startup B and partner Y, and the address of their owners (as in members
+    pages); staff and superusers see everything in the admin."""
+    return {
+        w.startup_b.name: ("startup_b", "staff", "superuser"),
+        w.users["startup_b"].email: ("startup_b", "staff", "superuser"),
+        w.partner_y.name: ("partner_y", "staff", "superuser"),
+        w.users["partner_y"].email: ("partner_y", "staff", "superuser"),
+    }
+
+
+def leaks(w, role: str, response) -> list[tuple[str, tuple[str, ...]]]:
+    if response.streaming:
+        return []
+    content = response.content.decode(errors="replace")
+    return [(text, allowed) for text, allowed in w.private.items() if role not in allowed and text in content]
+
+
+def check(w, expected: Expected, requested: str, response) -> str | None:
+    """None if the response is the expected one, else what it was."""
+    got = str(response.status_code)
+    if response.status_code in {301, 302}:
+        got += f"->{response['Location']}"
+    if isinstance(expected, int):
+        return None if response.status_code == expected else got
+    if response.status_code != expected.status:
+        return got
+    location = urlsplit(response["Location"])
+    target = reverse(expected.to, kwargs=expected.kwargs(w) if expected.kwargs else None)
+    if location.path != target:
+        return got
+    if expected.next and parse_qs(location.query).get("next") != [requested]:
+        return got
+    return None
+
+
+# --- The tests --------------------------------------------------------------------------------------------------
+def test_every_url_answers_every_role_as_the_access_table_says(world):
+    requests, problems = plan()
+    clients = {(role, fresh): client_for(world.users[role], fresh=fresh) for role in ROLES for fresh in (False, True)}
+    for key, one in requests:
+        requested = one.path(key, world)
+        for role, expected in zip(ROLES, one.statuses, strict=True):
+            response = clients[role, one.fresh].get(requested)
+            where = f"{key} [{one.label}]" if one.label else key
+            got = check(world, expected, requested, response)
+            if got is not None:
+                problems.append(f"{where} {requested} as {role}: expected {expected}, got {got}")
+            if not one.shows_private:
+                problems += [
+                    f"{where} {requested} as {role}: shows {secret!r}, private to {', '.join(allowed)}"
+                    for secret, allowed in leaks(world, role, response)
+                ]
+    assert not problems, f"{len(problems)} access matrix problem(s):\n" + "\n".join(problems)
+
+
+def test_the_access_table_has_no_stale_entries():
+    patterns = project_patterns()
+    names = {pattern.name for pattern in patterns if pattern.name}
+    stale = sorted(set(full_table()) - names)
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    stale += [
+        f"ADMIN_MODELS[{label!r}]: not registered in the admin" for label in sorted(set(ADMIN_MODELS) - registered)
+    ]
+    assert not stale, "the access table lists what the project no longer has:\n" + "\n".join(stale)
