@@ -18,14 +18,18 @@ GOOD_ENV = {
 def load_production_settings(**overrides) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in GOOD_ENV}
     env |= {key: value for key, value in (GOOD_ENV | overrides).items() if value is not None}
-    code = "import django; from django.conf import settings; django.setup(); print(settings.DEMO_ACCOUNTS_ENABLED)"
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.DEMO_ACCOUNTS_ENABLED, settings.PASSWORD_HASHERS[0].rsplit('.', 1)[1], "
+        "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+    )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
 def test_production_settings_load_with_the_required_environment():
     result = load_production_settings(DEMO_ACCOUNTS_ENABLED="true")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split() == ["False", "Argon2PasswordHasher", "True", "True"]
 
 
 def test_production_settings_refuse_a_missing_variable():

@@ -170,3 +170,18 @@ def test_a_program_manager_cannot_grant_themselves_privileges_or_set_passwords(c
     form = client.get(f"/admin/accounts/user/{startup_founder.pk}/change/").context["adminform"].form
     assert "is_superuser" not in form.fields
     assert "groups" not in form.fields
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client):
+    UserFactory(email="amina@example.org", verified_email=True)
+    client.post("/en/accounts/password/reset/", {"email": "amina@example.org"})
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/\S*/accounts/password/reset/key/\S+/)", message.body).group(1)
+    response = client.get(link)
+    assert response.status_code == 302  # allauth moves the key into the session, then shows the form
+    response = client.post(response["Location"], {"password1": "Nouveau-mot-2027!", "password2": "Nouveau-mot-2027!"})
+    assert response.status_code == 302
+    client.logout()
+    response = client.post("/en/accounts/login/", {"login": "amina@example.org", "password": "Nouveau-mot-2027!"})
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id")
