@@ -20,6 +20,7 @@ help:
 	@echo "make run    start the platform with demo data (web, Celery worker and beat; Ctrl-C stops all)"
 	@echo "make test   lint and run the whole test suite"
 	@echo "make lint   ruff, makemigrations --check, check --deploy on production settings"
+	@echo "make bench  time the public pages on the demo edition (budgets: p95 and query count)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,10 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
+
+# Server-side time and query count of the public pages on the demo edition; fails when a page misses its budget.
+bench: install
+	$(LOCAL) exec -- sh -c 'DEBUG=false $(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo >/dev/null && DEBUG=false $(PY) manage.py bench_pages'
 
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages --locale fr --locale ar --ignore '.venv/*' --ignore '.data/*' --no-obsolete
