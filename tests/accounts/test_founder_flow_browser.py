@@ -54,7 +54,8 @@ def test_founder_signs_up_creates_the_startup_and_a_co_founder_joins(live_server
     expect(cofounder.get_by_text("You are invited to join")).to_be_visible()
     cofounder.get_by_role("link", name="Create an account").click()
     sign_up_and_verify(cofounder, live_server, "cofounder@example.org", "Rabat-Casa-2027!")
-    cofounder.goto(invitation)
+    # allauth keeps the page asked for through sign-up and verification: back on the invitation, now logged in.
+    expect(cofounder).to_have_url(invitation)
     cofounder.get_by_role("button", name="Accept the invitation").click()
 
     expect(cofounder).to_have_url(re.compile(r"/me/$"))
