@@ -14,7 +14,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=datacity.settings.production \
 	ALLOWED_HOSTS=datacity.example.org DATABASE_URL=postgres://check@127.0.0.1:5432/check \
 	REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: help install run test lint pytest bench browser messages clean
+.PHONY: help install run test lint pytest bench system-packages messages clean
 
 help:
 	@echo "make run    start the platform with demo data (web, Celery worker and beat; Ctrl-C stops all)"
@@ -33,7 +33,7 @@ install: $(STAMP)
 run: install
 	$(LOCAL) run
 
-test: install browser
+test: install system-packages
 	$(LOCAL) exec -- $(MAKE) --no-print-directory lint pytest
 
 pytest: install
@@ -45,12 +45,15 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-# Browser tests drive Debian's chromium through Playwright (never `playwright install`: it downloads).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages the tests need: chromium for the browser tests (Playwright drives it; never `playwright install`,
+# it downloads) and gettext, whose xgettext the catalogue test runs.
+system-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Install Debian's packages:$$missing (sudo apt-get install$$missing)."; exit 1; fi; fi
 
 # Server-side time and query count of the public pages on the demo edition; fails when a page misses its budget.
 bench: install

@@ -1,12 +1,13 @@
 """Public pages of the program side: home, an edition's timeline, the challenge list and a challenge."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from datacity.core.access import get_visible_or_404
 from datacity.core.organisation_views import AcceptInvitationView
 
-from . import services
+from . import permissions, services
 from .filters import ChallengeFilter
 from .models import Challenge, Program
 
@@ -26,8 +27,9 @@ class ProgramDetailView(DetailView):
     template_name = "challenges/program_detail.html"
     context_object_name = "program"
 
-    def get_queryset(self):
-        return Program.objects.published().with_phases()
+    def get_object(self, queryset=None):
+        visible = permissions.programs_visible_to(self.request.user).with_phases()
+        return get_visible_or_404(self.request, visible, slug=self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -49,7 +51,8 @@ class ChallengeListView(FilterView):
 
 
 def challenge_detail(request, slug: str):
-    challenge = get_object_or_404(Challenge.objects.published().for_detail(), slug=slug)
+    visible = permissions.challenges_visible_to(request.user).for_detail()
+    challenge = get_visible_or_404(request, visible, slug=slug)
     # Datasets and selections live in apps above this one: reached through their reverse relations, not imports.
     public_datasets = challenge.datasets.public().select_related("owner")
     selections = challenge.selections.filter(program__is_published=True).select_related("startup", "sponsor")

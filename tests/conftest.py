@@ -52,7 +52,9 @@ def browser_type_launch_args(browser_type_launch_args):
     """Debian's chromium, never a downloaded browser; no background traffic towards the internet."""
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.fail("Debian's chromium is not installed: `make browser` (or `apt-get install chromium`) installs it.")
+        pytest.fail(
+            "Debian's chromium is not installed: `make system-packages` (or `apt-get install chromium`) installs it."
+        )
     return {
         **browser_type_launch_args,
         "executable_path": executable,

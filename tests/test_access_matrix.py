@@ -133,7 +133,8 @@ TABLE: dict[str, list[Case]] = {
     "challenges:list": [case(*EVERYONE)],
     "challenges:detail": [
         case(*EVERYONE, kwargs=lambda w: {"slug": w.challenge.slug}, label="published"),
-        case(*(404,) * 8, kwargs=lambda w: {"slug": w.draft_challenge.slug}, label="draft"),
+        # A draft is previewed by the members of the partner that owns it (partner X) and by nobody else.
+        case(404, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.draft_challenge.slug}, label="draft"),
     ],
     # Invitation links: whoever holds the link sees what it invites to; a wrong or used token is gone (410).
     "challenges:jury_invitation_accept": [

@@ -1,5 +1,9 @@
 """The French and Arabic catalogues are complete and their committed .mo files match the .po sources."""
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -40,3 +44,26 @@ def test_server_error_page_renders_without_the_database_or_a_context():
     assert response.status_code == 500
     assert "Une erreur est survenue" in response.content.decode()
     assert 'dir="rtl"' in response.content.decode()
+
+
+def test_every_translatable_string_of_the_code_is_in_the_catalogues(tmp_path):
+    """`make messages` was run: extracting the strings again into a copy of the project finds nothing new."""
+    root = LOCALE.parent
+    copy = tmp_path / "project"
+    shutil.copytree(
+        root,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", ".data", ".git", "staticfiles", "node_modules", "__pycache__", "tests"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--no-location"],
+        cwd=copy,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "datacity.settings.test"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    extracted = {entry.msgid for entry in polib.pofile(str(copy / "locale" / "fr" / "LC_MESSAGES" / "django.po"))}
+    committed = {entry.msgid for entry in polib.pofile(str(LOCALE / "fr" / "LC_MESSAGES" / "django.po"))}
+    assert extracted - committed == set(), "new strings are not in the catalogues: run `make messages` and translate"

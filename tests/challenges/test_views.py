@@ -207,3 +207,28 @@ def test_challenge_detail_query_count_is_constant(client):
             SelectionFactory(program=ProgramFactory(), challenge=challenge)
 
     assert_constant_queries(client, "/challenges/busy/", grow, at_most=8)
+
+
+def test_a_partners_members_preview_its_draft_challenges_and_nobody_else_does(client):
+    from datacity.audit.models import AuditEntry
+    from tests.factories import PartnerMembershipFactory, UserFactory
+
+    owner_membership = PartnerMembershipFactory()
+    co_sponsor_membership = PartnerMembershipFactory()
+    ChallengeFactory(
+        slug="draft",
+        status=ChallengeStatus.DRAFT,
+        owner=owner_membership.partner,
+        co_sponsors=[co_sponsor_membership.partner],
+    )
+    for user in (owner_membership.user, co_sponsor_membership.user):
+        client.force_login(user)
+        response = client.get("/en/challenges/draft/")
+        assert response.status_code == 200
+        assert "Draft: only its partners' members see this page" in response.content.decode()
+    outsider = UserFactory()
+    client.force_login(outsider)
+    assert client.get("/en/challenges/draft/").status_code == 404
+    assert AuditEntry.objects.filter(action="access.refused", actor=outsider).count() == 1
+    client.logout()
+    assert client.get("/en/challenges/draft/").status_code == 404
