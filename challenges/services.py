@@ -22,7 +22,8 @@ JURY_SPACE = Space(
 
 @transaction.atomic
 def phase_tick(*, now: datetime | None = None) -> list[PhaseTransition]:
-    """Record every phase opening and closing that has happened by `now` and was not recorded yet.
+    """Record every phase opening and closing that has happened by `now` and was not recorded yet; return them
+    (a transition another worker recorded in the same instant may be among them and is then not written twice).
 
     Status itself is always derived from the dates; this only leaves a trace (and, in a later issue, the notices)
     once per transition. Idempotent and safe under concurrency: the unique (phase, status) constraint plus

@@ -1,6 +1,7 @@
 """Startup organisations and their selection in an edition, paired with a sponsoring partner."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch
@@ -133,7 +134,5 @@ class Selection(TimeStampedModel):
         return f"{self.startup} – {self.program}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.challenge_id and self.program_id and self.challenge.program_id != self.program_id:
             raise ValidationError({"challenge": _("This challenge belongs to another edition.")})
