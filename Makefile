@@ -60,7 +60,7 @@ bench: install
 	$(LOCAL) exec -- sh -c 'DEBUG=false $(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo >/dev/null && DEBUG=false $(PY) manage.py bench_pages'
 
 messages: install
-	cd $(CURDIR) && $(PY) manage.py makemessages --locale fr --locale ar --ignore '.venv/*' --ignore '.data/*' --no-obsolete
+	cd $(CURDIR) && $(PY) manage.py makemessages --locale fr --locale ar --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*' --ignore 'templates/account/*' --no-obsolete
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean:
