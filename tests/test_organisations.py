@@ -21,6 +21,7 @@ from tests.factories import (
     StartupMembershipFactory,
     UserFactory,
 )
+from tests.utils import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +232,15 @@ def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client, django_
     response = client.get("/me/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/2fa/totp/activate/")
+
+
+def test_members_page_query_count_is_constant(client, founder):
+    startup = StartupFactory()
+    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
+
+    def grow(n):
+        while startup.memberships.count() < n:
+            StartupMembershipFactory(startup=startup)
+            invite(startup, f"pending-{startup.invitations.count()}@example.org", actor=founder)
+
+    assert_constant_queries(client, f"/en/startups/{startup.slug}/members/", grow, at_most=12)

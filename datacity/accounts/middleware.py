@@ -3,6 +3,7 @@
 from allauth.mfa.utils import is_mfa_enabled
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 # Where a person who must enrol may still go: enrolment itself, logging out, and the language switch.
 ALLOWED_URL_NAMES = {
@@ -37,4 +38,4 @@ class RequireMFAMiddleware:
             return None
         if is_mfa_enabled(user):
             return None
-        return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+        return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")

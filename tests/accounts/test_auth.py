@@ -83,6 +83,8 @@ def test_staff_without_two_factor_are_sent_to_enrolment_everywhere(client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/2fa/totp/activate/"), url
+    response = client.get("/challenges/?program=a&theme=b")
+    assert response["Location"] == "/accounts/2fa/totp/activate/?next=%2Fchallenges%2F%3Fprogram%3Da%26theme%3Db"
     # Enrolment itself is reachable (allauth first asks for the password again, which is reachable too).
     response = client.get("/accounts/2fa/totp/activate/")
     assert response.status_code == 302
