@@ -76,3 +76,19 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def page_logged_in_as(live_server, browser):
+    """A browser page whose session belongs to `user` (a session made by the test client, its cookie handed over)."""
+    from django.test import Client
+
+    def open_page(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context()
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        return context.new_page()
+
+    return open_page

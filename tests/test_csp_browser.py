@@ -1,28 +1,15 @@
 """The Content-Security-Policy allows no inline script or style: the pages people use must not trip it."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from tests.factories import ChallengeFactory, PartnerFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def logged_in_page(browser, live_server, user):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-          "url": live_server.url}]
-    )  # fmt: skip
-    return context.new_page()
-
-
-def test_public_admin_and_account_pages_raise_no_csp_violation(live_server, browser):
+def test_public_admin_and_account_pages_raise_no_csp_violation(live_server, page_logged_in_as):
     challenge = ChallengeFactory(owner=PartnerFactory())
-    page = logged_in_page(browser, live_server, UserFactory(is_staff=True, is_superuser=True))
+    page = page_logged_in_as(UserFactory(is_staff=True, is_superuser=True))
     violations = []
     page.on(
         "console",

@@ -1,0 +1,55 @@
+"""Accessibility: axe-core (bundled in axe-playwright-python) finds no violation on the pages people walk through,
+in French and in Arabic (right-to-left)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from datacity.core.models import MembershipRole
+from tests.factories import StartupMembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PAGES = [
+    "/",
+    "/programs/datacity-casablanca-2017/",
+    "/challenges/",
+    "/challenges/qualite-chantiers/",
+    "/partners/",
+    "/partners/lydec/",
+    "/startups/",
+    "/startups/kezakoo/",
+    "/ar/",
+    "/ar/challenges/qualite-chantiers/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/no-such-page/",
+]
+
+
+def test_public_pages_have_no_accessibility_violation(live_server, page):
+    call_command("load_demo", stdout=None)
+    axe = Axe()
+    problems = []
+    for path in PAGES:
+        page.goto(live_server.url + path)
+        results = axe.run(page)
+        for violation in results.response["violations"]:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(f"{path}: {violation['id']} ({violation['impact']}): {violation['help']} {targets}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_member_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
+    membership = StartupMembershipFactory(startup__name="Kezakoo", role=MembershipRole.OWNER)
+    page = page_logged_in_as(membership.user)
+    axe = Axe()
+    problems = []
+    slug = membership.startup.slug
+    for path in ("/me/", f"/startups/{slug}/members/", f"/startups/{slug}/edit/", "/startups/new/", "/ar/me/"):
+        page.goto(live_server.url + path)
+        for violation in axe.run(page).response["violations"]:
+            problems.append(
+                f"{path}: {violation['id']}: {violation['help']} {[n['target'] for n in violation['nodes']][:3]}"
+            )
+    assert problems == [], "\n".join(problems)
