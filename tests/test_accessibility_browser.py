@@ -6,25 +6,12 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
 from datacity.core.models import MembershipRole
+from datacity.demo import content
 from tests.factories import StartupMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = [
-    "/",
-    "/programs/datacity-casablanca-2017/",
-    "/challenges/",
-    "/challenges/qualite-chantiers/",
-    "/partners/",
-    "/partners/lydec/",
-    "/startups/",
-    "/startups/kezakoo/",
-    "/ar/",
-    "/ar/challenges/qualite-chantiers/",
-    "/accounts/login/",
-    "/accounts/signup/",
-    "/no-such-page/",
-]
+PAGES = [*content.PUBLIC_PAGES, "/accounts/login/", "/accounts/signup/", "/no-such-page/"]
 
 
 def test_public_pages_have_no_accessibility_violation(live_server, page):

@@ -514,3 +514,19 @@ DEMO_ACCOUNTS = [
     ("startup@demo.example.org", "Fondatrice Kezakoo (démo)", "startup", "kezakoo"),
     ("jury@demo.example.org", "Juré (démo)", "jury", None),
 ]
+
+# The public pages of the demo edition, in French, Arabic and English: what `make bench` times and the tests open.
+PUBLIC_PAGES = [
+    "/",
+    "/programs/datacity-casablanca-2017/",
+    "/challenges/",
+    "/challenges/?partner=lydec",
+    "/challenges/qualite-chantiers/",
+    "/partners/",
+    "/partners/lydec/",
+    "/startups/",
+    "/startups/kezakoo/",
+    "/ar/",
+    "/ar/challenges/qualite-chantiers/",
+    "/en/challenges/",
+]

@@ -12,19 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-PAGES = [
-    "/",
-    "/programs/datacity-casablanca-2017/",
-    "/challenges/",
-    "/challenges/?partner=lydec",
-    "/challenges/qualite-chantiers/",
-    "/partners/",
-    "/partners/lydec/",
-    "/startups/",
-    "/startups/kezakoo/",
-    "/ar/",
-    "/en/challenges/",
-]
+from datacity.demo import content
+
 BUDGET_P95_MS = 150
 BUDGET_QUERIES = 10
 
@@ -39,7 +28,7 @@ class Command(BaseCommand):
         client = Client(HTTP_HOST="localhost")
         failures = []
         self.stdout.write(f"{'page':<40} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
-        for url in PAGES:
+        for url in content.PUBLIC_PAGES:
             for _ in range(3):
                 client.get(url)
             timings = []
