@@ -19,7 +19,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=datacity.settings.production \
 help:
 	@echo "make run    start the platform with demo data (web, Celery worker and beat; Ctrl-C stops all)"
 	@echo "make test   lint and run the whole test suite"
-	@echo "make lint   ruff, makemigrations --check, check --deploy on production settings"
+	@echo "make lint   ruff, mypy, makemigrations --check, check --deploy on production settings"
 	@echo "make bench  time the public pages on the demo edition (budgets: p95 and query count)"
 
 $(STAMP): pyproject.toml
@@ -42,6 +42,7 @@ pytest: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 

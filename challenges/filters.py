@@ -1,7 +1,6 @@
 """The public challenge list's filters (django-filter): by edition, partner and theme, all by slug."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
@@ -36,6 +35,5 @@ class ChallengeFilter(django_filters.FilterSet):
         fields = ["program", "partner", "theme"]
 
     def filter_partner(self, queryset, name, value):
-        """A partner's challenges are those it owns and those it co-sponsors (without a DISTINCT over joins)."""
-        co_sponsored = Challenge.co_sponsors.through.objects.filter(partner=value).values("challenge_id")
-        return queryset.filter(Q(owner=value) | Q(pk__in=co_sponsored))
+        """A partner's challenges are those it owns and those it co-sponsors."""
+        return queryset.of_partners(value)

@@ -1,6 +1,9 @@
 """Program editions, their phases (state derived from dates), themes and challenges."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
@@ -9,15 +12,17 @@ from django.db import models
 from django.db.models import Func, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from timezone_field import TimeZoneField
 
 from datacity.core.models import Invitation, Membership, TimeStampedModel
+from datacity.core.validators import validate_single_line
 from partners.models import Partner
 
 
 class PhaseKind(models.TextChoices):
-    """The generic phase model of DESIGN.md; an edition's phase names and dates are data."""
+    """The generic phase model of a program edition; an edition's phase names and dates are data."""
 
     CHALLENGE_DEFINITION = "challenge_definition", _("Challenge definition")
     CALL_FOR_APPLICATIONS = "call_for_applications", _("Call for applications")
@@ -28,10 +33,47 @@ class PhaseKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up")
 
 
+# The code of the error an overlap between two phases of one edition gives.
+PHASE_OVERLAP = "phase_overlap"
+
+
 class PhaseStatus(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
+
+
+class ProgramStatus(models.TextChoices):
+    """Where an edition stands, from its dates in its own time zone; never stored."""
+
+    UPCOMING = "upcoming", _("Upcoming")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+
+
+@dataclass(frozen=True)
+class EditionState:
+    """An edition at one instant, derived from its dates and its phases' kinds and dates (never stored): its status,
+    the phase open and the next one, and the call for applications a startup can act on (the open one, else the
+    next one, else the last one closed) with that call's status."""
+
+    status: str  # a ProgramStatus
+    phases: tuple["Phase", ...]
+    current_phase: "Phase | None"
+    next_phase: "Phase | None"
+    call: "Phase | None"  # None when the edition has no call for applications (yet)
+    call_status: str | None  # the call's PhaseStatus
+
+    @property
+    def status_label(self) -> str:
+        return str(ProgramStatus(self.status).label)
+
+    @property
+    def is_over(self) -> bool:
+        """Finished by its dates, or every one of its phases is closed."""
+        return self.status == ProgramStatus.FINISHED or bool(
+            self.phases and self.current_phase is None and self.next_phase is None
+        )
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -41,24 +83,23 @@ class ProgramQuerySet(models.QuerySet):
     def with_phases(self) -> "ProgramQuerySet":
         return self.prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("order", "starts_at")))
 
-    def current(self, today=None) -> "Program | None":
-        """The edition to put forward: the one running today, else the latest that started, else the next one."""
+    def current(self, today: date | None = None) -> "Program | None":
+        """The edition people should act on: the one running today (the latest started, if several), else the next
+        one to start, else the last one to have ended: an edition announced for later wins over a finished one."""
         today = today or timezone.localdate()
-        running = self.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first()
-        if running:
-            return running
         return (
-            self.filter(starts_on__lte=today).order_by("-starts_on").first()
+            self.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on").first()
             or self.filter(starts_on__gt=today).order_by("starts_on").first()
+            or self.filter(ends_on__lt=today).order_by("-ends_on", "-starts_on").first()
         )
 
 
 class Program(TimeStampedModel):
     """One edition of the program (e.g. DataCity Casablanca 2017)."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    city = models.CharField(_("city"), max_length=120)
+    city = models.CharField(_("city"), max_length=120, validators=[validate_single_line])
     description = models.TextField(_("description"), blank=True)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
@@ -100,6 +141,38 @@ class Program(TimeStampedModel):
         now = now or timezone.now()
         return next((phase for phase in self.phases.all() if phase.status(now) == PhaseStatus.UPCOMING), None)
 
+    def state(self, now: datetime | None = None) -> EditionState:
+        """Where the edition stands at `now` and what a startup can do, read from the (prefetched) phases: one query
+        without a prefetch, none with it."""
+        now = now or timezone.now()
+        phases = tuple(self.phases.all())
+        status_of = {phase.pk: phase.status(now) for phase in phases}
+
+        def first(status: str, among=phases) -> "Phase | None":
+            return min((p for p in among if status_of[p.pk] == status), key=lambda p: p.starts_at, default=None)
+
+        calls = [phase for phase in phases if phase.kind == PhaseKind.CALL_FOR_APPLICATIONS]
+        call = (
+            first(PhaseStatus.OPEN, calls)
+            or first(PhaseStatus.UPCOMING, calls)
+            or max(calls, key=lambda p: p.ends_at, default=None)
+        )
+        today = timezone.localtime(now, self.time_zone).date()
+        if today < self.starts_on:
+            status = ProgramStatus.UPCOMING
+        elif today > self.ends_on:
+            status = ProgramStatus.FINISHED
+        else:
+            status = ProgramStatus.RUNNING
+        return EditionState(
+            status=status,
+            phases=phases,
+            current_phase=first(PhaseStatus.OPEN),
+            next_phase=first(PhaseStatus.UPCOMING),
+            call=call,
+            call_status=status_of[call.pk] if call else None,
+        )
+
 
 class TsTzRange(Func):
     """PostgreSQL's tstzrange(start, end): half-open, so a phase may start the second the previous one ends."""
@@ -108,13 +181,25 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
+def edition_period(program: Program) -> tuple[datetime, datetime] | None:
+    """An edition's first instant and the instant after its last day, in its time zone; None while its dates are
+    unknown (an edition form not filled in yet)."""
+    if not (program.starts_on and program.ends_on and program.time_zone):
+        return None
+    zone = ZoneInfo(str(program.time_zone))
+    return (
+        datetime.combine(program.starts_on, time.min, tzinfo=zone),
+        datetime.combine(program.ends_on + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
 class Phase(models.Model):
     """A dated step of an edition. Its status is computed from the dates at request time, never stored."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="phases", verbose_name=_("edition"))
     order = models.PositiveSmallIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=32, choices=PhaseKind)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     description = models.TextField(_("description"), blank=True)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"), help_text=_("The phase is closed from this instant on."))
@@ -136,8 +221,12 @@ class Phase(models.Model):
                     ("program", RangeOperators.EQUAL),
                 ],
                 violation_error_message=_("This phase overlaps another phase of the same edition."),
+                violation_error_code=PHASE_OVERLAP,
             ),
         ]
+        # A phase must also fall within its edition's dates: clean() says so, and a constraint trigger
+        # (challenges_phase_within_edition, see migration 0004) refuses it in the database, where a CHECK
+        # constraint cannot look at another table.
 
     def __str__(self) -> str:
         return f"{self.program} – {self.title}"
@@ -152,7 +241,7 @@ class Phase(models.Model):
         return PhaseStatus.CLOSED
 
     def get_status_display(self) -> str:
-        return PhaseStatus(self.status()).label
+        return str(PhaseStatus(self.status()).label)
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.status(now) == PhaseStatus.OPEN
@@ -161,6 +250,70 @@ class Phase(models.Model):
         # Overlaps with other phases are refused by the exclusion constraint, which full_clean() validates too.
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("A phase must end after it starts.")})
+        self._validate_within_edition()
+
+    def _validate_within_edition(self) -> None:
+        """The phase runs from the edition's first day to the end of its last day, in the edition's time zone.
+
+        The edition is the one this phase points to as it is in memory: on the edition's page, the one whose dates
+        are being saved with its phases.
+        """
+        try:
+            program = self.program
+        except Program.DoesNotExist:  # not chosen yet: the form says so
+            return
+        period = edition_period(program)
+        if period is None:
+            return
+        first, after_last = period
+        dates = {"first": date_format(program.starts_on), "last": date_format(program.ends_on)}
+        errors = {}
+        if self.starts_at and self.starts_at < first:
+            errors["starts_at"] = ValidationError(
+                _("A phase cannot start before its edition, which runs from %(first)s to %(last)s."),
+                code="phase_before_edition",
+                params=dates,
+            )
+        if self.ends_at and self.ends_at > after_last:
+            errors["ends_at"] = ValidationError(
+                _("A phase cannot end after its edition, which runs from %(first)s to %(last)s."),
+                code="phase_after_edition",
+                params=dates,
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def overlapping_phases(self) -> "models.QuerySet[Phase]":
+        """The other phases of the edition whose periods overlap this one's (half-open, as the constraint)."""
+        return (
+            Phase.objects.filter(program_id=self.program_id, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at)
+            .exclude(pk=self.pk)
+            .order_by("starts_at")
+        )
+
+    def validate_constraints(self, exclude=None) -> None:
+        """The database's constraints, checked before saving; an overlap names the phase it clashes with."""
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            raise ValidationError(
+                {field: [self._name_the_overlap(each) for each in errors] for field, errors in error.error_dict.items()}
+            ) from None
+
+    def _name_the_overlap(self, error: ValidationError) -> ValidationError:
+        clash = self.overlapping_phases().select_related("program").first() if error.code == PHASE_OVERLAP else None
+        if clash is None:
+            return error
+        zone = clash.program.time_zone
+        return ValidationError(
+            _("This phase overlaps another phase of the same edition: “%(title)s” (%(start)s – %(end)s)."),
+            code=PHASE_OVERLAP,
+            params={
+                "title": clash.title,
+                "start": date_format(timezone.localtime(clash.starts_at, zone), "DATETIME_FORMAT"),
+                "end": date_format(timezone.localtime(clash.ends_at, zone), "DATETIME_FORMAT"),
+            },
+        )
 
 
 class PhaseTransition(models.Model):
@@ -183,7 +336,7 @@ class PhaseTransition(models.Model):
 
 
 class Theme(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
@@ -202,7 +355,17 @@ class ChallengeStatus(models.TextChoices):
 
 class ChallengeQuerySet(models.QuerySet):
     def published(self) -> "ChallengeQuerySet":
+        """What the public sees: published challenges of published editions. The one definition of it."""
         return self.filter(status=ChallengeStatus.PUBLISHED, program__is_published=True)
+
+    def of_partners(self, partners: models.QuerySet | Partner) -> "ChallengeQuerySet":
+        """Challenges owned or co-sponsored by `partners` (a queryset or one partner), without a DISTINCT: the
+        co-sponsorship is a subquery, not a join."""
+        if isinstance(partners, Partner):
+            partners = Partner.objects.filter(pk=partners.pk)
+        partner_ids = partners.values("pk")
+        co_sponsored = Challenge.co_sponsors.through.objects.filter(partner__in=partner_ids).values("challenge_id")
+        return self.filter(Q(owner__in=partner_ids) | Q(pk__in=co_sponsored))
 
     def for_listing(self) -> "ChallengeQuerySet":
         return (
@@ -219,7 +382,7 @@ class Challenge(TimeStampedModel):
     """An urban problem posed by an owner partner (a problem, not a solution)."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="challenges", verbose_name=_("edition"))
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True, help_text=_("One sentence for lists."))
     problem_statement = models.TextField(_("problem statement"))
@@ -230,7 +393,7 @@ class Challenge(TimeStampedModel):
     owner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="owned_challenges", verbose_name=_("owner")
     )
-    co_sponsors = models.ManyToManyField(
+    co_sponsors: "models.ManyToManyField[Partner, Any]" = models.ManyToManyField(
         Partner, related_name="co_sponsored_challenges", blank=True, verbose_name=_("co-sponsors")
     )
     status = models.CharField(_("status"), max_length=16, choices=ChallengeStatus, default=ChallengeStatus.DRAFT)
@@ -255,7 +418,7 @@ class Challenge(TimeStampedModel):
 
 
 class JuryMembership(Membership):
-    """A jury member of an edition; which applications they score comes with the selection issue."""
+    """A jury member of an edition."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="jury", verbose_name=_("edition"))
 

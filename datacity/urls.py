@@ -3,25 +3,43 @@
 French (the default language) has no prefix (/challenges/), Arabic and English have one (/ar/challenges/).
 """
 
+import re
+
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.static import serve
 
 from challenges.views import home
 
-from .views import my_space
+from .composed_pages import my_space
 
 admin.site.site_header = _("DataCity administration")
 admin.site.site_title = _("DataCity")
 admin.site.index_title = _("Program management")
 # The admin logs in through allauth: one login form, with its rate limits and two-factor authentication.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth wraps the view
+
+
+def media_patterns() -> list[URLPattern]:
+    """MEDIA_URL served from MEDIA_ROOT where SERVE_MEDIA is on (`make run`), DEBUG or not; elsewhere, no route.
+
+    Unlike django.conf.urls.static.static(), this does not depend on DEBUG: `DEBUG=false make run` shows logos too.
+    """
+    if not settings.SERVE_MEDIA:
+        return []
+    prefix = re.escape(settings.MEDIA_URL.lstrip("/"))
+    return [re_path(rf"^{prefix}(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}, name="media")]
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Uploaded files, outside the language prefix (behind a reverse proxy, the proxy serves them).
+    *media_patterns(),
 ]
 
 urlpatterns += i18n_patterns(
@@ -30,6 +48,14 @@ urlpatterns += i18n_patterns(
     path("", include("challenges.urls")),
     path("partners/", include("partners.urls")),
     path("startups/", include("startups.urls")),
+    path("datasets/", include("datasets.urls")),
+    path("staff/", include("datacity.staff_dashboard")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )
+
+# The platform's own error pages, in its layout and language (datacity/errors.py).
+handler400 = "datacity.errors.bad_request"
+handler403 = "datacity.errors.permission_denied"
+handler404 = "datacity.errors.page_not_found"
+handler500 = "datacity.errors.server_error"

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
+from datacity.core.admin import ServiceModelAdmin
+
 from .models import Dataset
 
 
 @admin.register(Dataset)
-class DatasetAdmin(TranslationAdmin):
+class DatasetAdmin(ServiceModelAdmin, TranslationAdmin):
     list_display = ["title", "owner", "licence", "access_level", "updated_at"]
     list_filter = ["access_level", "licence", "owner"]
     list_select_related = ["owner"]

@@ -1,11 +1,14 @@
 """Partner organisations: the city, companies and technical sponsors, and the people who act for them."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
+from datacity.core.validators import validate_single_line
 
 
 class PartnerKind(models.TextChoices):
@@ -23,7 +26,7 @@ class PartnerQuerySet(models.QuerySet):
 
 
 class Partner(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=PartnerKind, default=PartnerKind.COMPANY)
     description = models.TextField(_("description"), blank=True)
@@ -34,7 +37,7 @@ class Partner(TimeStampedModel):
         default=True,
         help_text=_("Untick to keep the partner off the public pages."),
     )
-    members = models.ManyToManyField(
+    members: "models.ManyToManyField[Any, Any]" = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="PartnerMembership",
         related_name="partners",

@@ -1,13 +1,15 @@
-"""Public pages of the partners: who they are and what they bring to the program."""
+"""Pages of the partners: the public list, and for their people, members and the public profile."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
-from datacity.core.access import get_visible_or_404
 from datacity.core.organisation_views import AcceptInvitationView, MembersView
 
 from . import permissions, services
-from .models import Partner
+from .forms import PartnerProfileForm
 
 
 class PartnerListView(ListView):
@@ -16,22 +18,21 @@ class PartnerListView(ListView):
     paginate_by = 48
 
     def get_queryset(self):
-        return Partner.objects.public().for_listing()
+        return permissions.partners_visible_to(self.request.user).for_listing()
 
 
-def partner_detail(request, slug: str):
-    partner = get_visible_or_404(request, permissions.partners_visible_to(request.user), slug=slug)
-    # Challenges, datasets and selections belong to apps above this one: reached through reverse relations.
-    context = {
-        "partner": partner,
-        "owned_challenges": partner.owned_challenges.published().select_related("program"),
-        "co_sponsored_challenges": partner.co_sponsored_challenges.published().select_related("program", "owner"),
-        "public_datasets": partner.datasets.public(),
-        "sponsored_selections": partner.sponsored_selections.filter(program__is_published=True)
-        .select_related("startup", "program")
-        .order_by("-program__starts_on", "startup__name"),
-    }
-    return render(request, "partners/partner_detail.html", context)
+@login_required
+def partner_edit(request, slug: str):
+    """The partner's owners edit its public profile."""
+    partner = permissions.access_partner(request.user, slug, as_owner=True)
+    form = PartnerProfileForm(request.POST or None, request.FILES or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.partner_profile_update(partner=partner, actor=request.user, data=changed)
+        messages.success(request, _("The public profile of %(name)s is saved.") % {"name": partner.name})
+        return redirect("partners:detail", slug=partner.slug)
+    context = {"form": form, "partner": partner}
+    return render(request, "partners/partner_form.html", context, status=400 if form.errors else 200)
 
 
 class PartnerMembersView(MembersView):

@@ -1,5 +1,7 @@
 """The startup profile form: texts in French, Arabic and English, at least one pitch."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -34,10 +36,10 @@ class StartupForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in PITCHES:
             self.fields[name].required = False
-        self.fields["website"].assume_scheme = "https"
+        self.fields["website"].assume_scheme = "https"  # type: ignore[attr-defined]  # Django 5.2, not in the stubs
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if not any(cleaned.get(name) for name in PITCHES):
             self.add_error("pitch_fr", _("Write your pitch in at least one language."))
         return cleaned

@@ -1,5 +1,7 @@
 """Startup organisations and their selection in an edition, paired with a sponsoring partner."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge, Program
 from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
+from datacity.core.validators import validate_single_line
 from partners.models import Partner
 
 
@@ -28,32 +31,27 @@ class Sector(models.TextChoices):
 class StartupQuerySet(models.QuerySet):
     def selected(self) -> "StartupQuerySet":
         """Startups selected in at least one published edition: the ones the public may browse."""
-        return self.filter(Exists(Selection.objects.filter(startup=OuterRef("pk"), program__is_published=True)))
+        return self.filter(Exists(Selection.objects.public().filter(startup=OuterRef("pk"))))
 
     def for_listing(self) -> "StartupQuerySet":
         return self.prefetch_related(
-            Prefetch(
-                "selections",
-                queryset=Selection.objects.filter(program__is_published=True)
-                .select_related("program", "challenge", "sponsor")
-                .order_by("-program__starts_on"),
-            )
+            Prefetch("selections", queryset=Selection.objects.public().for_listing().order_by("-program__starts_on"))
         ).order_by("name")
 
 
 class Startup(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     pitch = models.CharField(_("pitch"), max_length=280, help_text=_("What the startup does, in one sentence."))
     description = models.TextField(_("description"), blank=True)
     sector = models.CharField(_("sector"), max_length=32, choices=Sector, default=Sector.OTHER)
     website = models.URLField(_("website"), blank=True)
-    city = models.CharField(_("city"), max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True, validators=[validate_single_line])
     founded_year = models.PositiveSmallIntegerField(
         _("founded in"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
     )
     logo = logo_field()
-    members = models.ManyToManyField(
+    members: "models.ManyToManyField[Any, Any]" = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="StartupMembership",
         related_name="startups",
@@ -99,6 +97,17 @@ class StartupInvitation(Invitation):
         verbose_name_plural = _("startup invitations")
 
 
+class SelectionQuerySet(models.QuerySet):
+    def public(self) -> "SelectionQuerySet":
+        """Selections the public may see: those of published editions. The one definition of it."""
+        return self.filter(program__is_published=True)
+
+    def for_listing(self) -> "SelectionQuerySet":
+        return self.select_related("program", "startup", "challenge", "sponsor").order_by(
+            "-program__starts_on", "startup__name"
+        )
+
+
 class Selection(TimeStampedModel):
     """A startup selected in an edition, for a challenge, paired with one sponsoring partner."""
 
@@ -122,6 +131,8 @@ class Selection(TimeStampedModel):
     )
     selected_on = models.DateField(_("selected on"), null=True, blank=True)
 
+    objects = SelectionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("selection")
         verbose_name_plural = _("selections")
@@ -134,5 +145,5 @@ class Selection(TimeStampedModel):
         return f"{self.startup} – {self.program}"
 
     def clean(self) -> None:
-        if self.challenge_id and self.program_id and self.challenge.program_id != self.program_id:
+        if self.challenge is not None and self.program_id and self.challenge.program_id != self.program_id:
             raise ValidationError({"challenge": _("This challenge belongs to another edition.")})

@@ -6,12 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
-from datacity.core.access import get_visible_or_404
 from datacity.core.organisation_views import AcceptInvitationView, MembersView
 
 from . import permissions, services
 from .forms import StartupForm
-from .models import Sector, Startup
+from .models import Sector
 
 
 class StartupListView(ListView):
@@ -20,7 +19,7 @@ class StartupListView(ListView):
     paginate_by = 24
 
     def get_queryset(self):
-        queryset = Startup.objects.selected().for_listing()
+        queryset = permissions.startups_visible_to(self.request.user).for_listing()
         sector = self.request.GET.get("sector")
         if sector in Sector.values:
             queryset = queryset.filter(sector=sector)
@@ -34,9 +33,8 @@ class StartupListView(ListView):
 
 
 def startup_detail(request, slug: str):
-    visible = permissions.startups_visible_to(request.user).for_listing()
-    startup = get_visible_or_404(request, visible, slug=slug)
-    is_member = permissions.startups_of_member(request.user).filter(pk=startup.pk).exists()
+    startup = permissions.access_startup(request.user, slug)
+    is_member = permissions.is_member(request.user, startup)
     return render(request, "startups/startup_detail.html", {"startup": startup, "is_member": is_member})
 
 
@@ -44,20 +42,19 @@ def startup_detail(request, slug: str):
 def startup_create(request):
     form = StartupForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        startup = services.startup_create(startup=form.save(commit=False), owner=request.user, request=request)
+        startup = services.startup_create(actor=request.user, data=form.cleaned_data)
         messages.success(request, _("%(name)s is created: you are its owner.") % {"name": startup.name})
-        return redirect("startups:members", slug=startup.slug)
+        return redirect("startups:detail", slug=startup.slug)
     return render(request, "startups/startup_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
 def startup_edit(request, slug: str):
-    startup = get_visible_or_404(request, permissions.startups_of_member(request.user), slug=slug)
+    startup = permissions.access_startup(request.user, slug, as_member=True)
     form = StartupForm(request.POST or None, request.FILES or None, instance=startup)
     if request.method == "POST" and form.is_valid():
-        services.startup_update(
-            startup=form.save(commit=False), actor=request.user, changed=form.changed_data, request=request
-        )
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.startup_update(startup=startup, actor=request.user, data=changed)
         messages.success(request, _("The profile of %(name)s is saved.") % {"name": startup.name})
         return redirect("startups:edit", slug=startup.slug)
     context = {"form": form, "startup": startup}

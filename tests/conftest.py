@@ -92,3 +92,12 @@ def page_logged_in_as(live_server, browser):
         return context.new_page()
 
     return open_page
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in /ar/ or /en/ leaves its language active in the thread: each test starts in the default one."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -1,6 +1,8 @@
 """factory_boy factories for every model of the platform."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import factory
@@ -18,7 +20,7 @@ from startups.models import Sector, Selection, Startup, StartupMembership
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -28,20 +30,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("a-strong-test-password")
 
     @factory.post_generation
-    def verified_email(obj, create, extracted, **kwargs):
+    def verified_email(obj: User, create: bool, extracted: bool | None, **kwargs: Any) -> None:
         """`verified_email=True`: the address is confirmed, as allauth requires before a password login."""
         if create and extracted:
             EmailAddress.objects.create(user=obj, email=obj.email.lower(), verified=True, primary=True)
 
     @factory.post_generation
-    def totp(obj, create, extracted, **kwargs):
+    def totp(obj: User, create: bool, extracted: bool | None, **kwargs: Any) -> None:
         """Staff get a TOTP authenticator unless `totp=False` (they must have one to use the platform)."""
         if create and (extracted or (extracted is None and obj.is_staff)):
             TOTP.activate(obj, generate_totp_secret())
             RecoveryCodes.activate(obj)
 
 
-class PartnerFactory(factory.django.DjangoModelFactory):
+class PartnerFactory(factory.django.DjangoModelFactory[Partner]):
     class Meta:
         model = Partner
 
@@ -51,7 +53,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     description = "A partner of the program."
 
 
-class PartnerMembershipFactory(factory.django.DjangoModelFactory):
+class PartnerMembershipFactory(factory.django.DjangoModelFactory[PartnerMembership]):
     class Meta:
         model = PartnerMembership
 
@@ -59,7 +61,7 @@ class PartnerMembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
     class Meta:
         model = Program
 
@@ -73,8 +75,12 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     is_published = True
 
 
-class PhaseFactory(factory.django.DjangoModelFactory):
-    """Phases of one program follow each other, 30 days each, from the program's start."""
+class PhaseFactory(factory.django.DjangoModelFactory[Phase]):
+    """Phases of one program follow each other, 30 days each, from the program's start.
+
+    A phase must fall within its edition, and the sequence behind `order` keeps growing across the test session: the
+    30-day slot is the order modulo the number of slots the edition holds (nine in ProgramFactory's 270 days).
+    """
 
     class Meta:
         model = Phase
@@ -85,13 +91,14 @@ class PhaseFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Phase {n}")
     starts_at = factory.LazyAttribute(
         lambda o: (
-            datetime.combine(o.program.starts_on, datetime.min.time(), tzinfo=CASABLANCA) + timedelta(days=30 * o.order)
+            datetime.combine(o.program.starts_on, datetime.min.time(), tzinfo=CASABLANCA)
+            + timedelta(days=30 * (o.order % max(1, (o.program.ends_on - o.program.starts_on).days // 30)))
         )
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=30))
 
 
-class ThemeFactory(factory.django.DjangoModelFactory):
+class ThemeFactory(factory.django.DjangoModelFactory[Theme]):
     class Meta:
         model = Theme
 
@@ -99,7 +106,7 @@ class ThemeFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"theme-{n}")
 
 
-class ChallengeFactory(factory.django.DjangoModelFactory):
+class ChallengeFactory(factory.django.DjangoModelFactory[Challenge]):
     class Meta:
         model = Challenge
         skip_postgeneration_save = True
@@ -114,17 +121,17 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
     status = ChallengeStatus.PUBLISHED
 
     @factory.post_generation
-    def themes(obj, create, extracted, **kwargs):
+    def themes(obj: Challenge, create: bool, extracted: Iterable[Theme] | None, **kwargs: Any) -> None:
         if create and extracted:
             obj.themes.set(extracted)
 
     @factory.post_generation
-    def co_sponsors(obj, create, extracted, **kwargs):
+    def co_sponsors(obj: Challenge, create: bool, extracted: Iterable[Partner] | None, **kwargs: Any) -> None:
         if create and extracted:
             obj.co_sponsors.set(extracted)
 
 
-class StartupFactory(factory.django.DjangoModelFactory):
+class StartupFactory(factory.django.DjangoModelFactory[Startup]):
     class Meta:
         model = Startup
 
@@ -136,7 +143,7 @@ class StartupFactory(factory.django.DjangoModelFactory):
     founded_year = 2016
 
 
-class StartupMembershipFactory(factory.django.DjangoModelFactory):
+class StartupMembershipFactory(factory.django.DjangoModelFactory[StartupMembership]):
     class Meta:
         model = StartupMembership
 
@@ -144,7 +151,7 @@ class StartupMembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class SelectionFactory(factory.django.DjangoModelFactory):
+class SelectionFactory(factory.django.DjangoModelFactory[Selection]):
     class Meta:
         model = Selection
 
@@ -155,7 +162,7 @@ class SelectionFactory(factory.django.DjangoModelFactory):
     selected_on = factory.LazyFunction(lambda: date(2017, 6, 12))
 
 
-class DatasetFactory(factory.django.DjangoModelFactory):
+class DatasetFactory(factory.django.DjangoModelFactory[Dataset]):
     class Meta:
         model = Dataset
         skip_postgeneration_save = True
@@ -167,6 +174,6 @@ class DatasetFactory(factory.django.DjangoModelFactory):
     access_level = AccessLevel.PUBLIC
 
     @factory.post_generation
-    def challenges(obj, create, extracted, **kwargs):
+    def challenges(obj: Dataset, create: bool, extracted: Iterable[Challenge] | None, **kwargs: Any) -> None:
         if create and extracted:
             obj.challenges.set(extracted)

@@ -29,7 +29,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from challenges.models import JuryMembership, PhaseStatus, PhaseTransition
+from challenges.models import JuryMembership, PhaseStatus, PhaseTransition, Program
 from challenges.services import JURY_SPACE
 from datacity.accounts.roles import JURY, PROGRAM_MANAGER
 from datacity.core.models import MembershipRole
@@ -126,6 +126,7 @@ TABLE: dict[str, list[Case]] = {
     "home": [case(*EVERYONE)],
     "my_space": [case(*LOGGED_IN)],
     "set_language": [case(*(Redirect("home"),) * 8)],  # a GET changes nothing and goes back to a safe page
+    "challenges:program_list": [case(*EVERYONE)],
     "challenges:program": [
         case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
         case(*(404,) * 8, kwargs=lambda w: {"slug": w.hidden_program.slug}, label="unpublished"),
@@ -158,6 +159,24 @@ TABLE: dict[str, list[Case]] = {
     "partners:members": [
         case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
         case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    # A partner's public profile is edited by its owners only.
+    "partners:edit": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    # Datasets: an open one is for everyone, a restricted one for its owner's members only.
+    "datasets:detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="open, of X"),
+        case(404, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"),
+    ],
+    # The program dashboards: staff only, every edition, published or not; its entrance goes to the current one.
+    "staff:dashboard": [
+        case(*(404,) * 6, *(Redirect("staff:program", kwargs=lambda w: {"slug": Program.objects.current().slug}),) * 2)
+    ],
+    "staff:program": [
+        case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
+        case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.hidden_program.slug}, label="unpublished"),
     ],
     # Startups: A is selected in a published edition (public), B is not (private to its members).
     "startups:list": [case(*EVERYONE)],
@@ -287,18 +306,20 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "auth.group": (frozenset(), ALL),
     "account.emailaddress": (frozenset(), ALL),
     "mfa.authenticator": (frozenset(), ALL),
-    "django_celery_beat.periodictask": (ALL, ALL),
-    "django_celery_beat.clockedschedule": (ALL, ALL),
-    "django_celery_beat.crontabschedule": (ALL, ALL),
-    "django_celery_beat.solarschedule": (ALL, ALL),
-    "django_celery_beat.intervalschedule": (ALL, ALL),
+    # Technical tables (the scheduler's, the clock's record): superusers only, though program managers' group holds
+    # permissions on the apps they manage.
+    "django_celery_beat.periodictask": (frozenset(), ALL),
+    "django_celery_beat.clockedschedule": (frozenset(), ALL),
+    "django_celery_beat.crontabschedule": (frozenset(), ALL),
+    "django_celery_beat.solarschedule": (frozenset(), ALL),
+    "django_celery_beat.intervalschedule": (frozenset(), ALL),
     "accounts.user": (READ, ALL),
     "audit.auditentry": (READ, READ),  # the log is evidence: nobody writes it by hand
     "partners.partner": (ALL, ALL),
     "partners.partnerinvitation": (ALL, ALL),  # the change page is read-only: sent invitations are not edited
     "challenges.program": (ALL, ALL),
     "challenges.phase": (ALL, ALL),
-    "challenges.phasetransition": (READ_DELETE, READ_DELETE),
+    "challenges.phasetransition": (frozenset(), READ),  # what the clock recorded: nobody edits or deletes it
     "challenges.theme": (ALL, ALL),
     "challenges.challenge": (ALL, ALL),
     "challenges.juryinvitation": (ALL, ALL),
@@ -410,25 +431,26 @@ def world(db):
     registered in the admin."""
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in (JURY, PROGRAM_MANAGER)}
     w = SimpleNamespace()
-    w.superuser = UserFactory(is_staff=True, is_superuser=True)
-    w.staff = UserFactory(is_staff=True)
+    w.superuser = UserFactory.create(is_staff=True, is_superuser=True)
+    w.staff = UserFactory.create(is_staff=True)
     w.staff.groups.add(groups[PROGRAM_MANAGER])
-    w.jury = UserFactory(totp=True)
+    w.jury = UserFactory.create(totp=True)
     w.jury.groups.add(groups[JURY])
 
     # Distinctive names: the test looks for the private ones in every page answered to someone else.
-    w.partner_x = PartnerFactory(name="Xenon Public Waterworks", is_public=True)
-    w.partner_y = PartnerFactory(name="Yarrow Hidden Fund", is_public=False)
-    w.program = ProgramFactory(is_published=True)
-    w.hidden_program = ProgramFactory(is_published=False)
-    phase = PhaseFactory(program=w.program, order=0)
+    w.partner_x = PartnerFactory.create(name="Xenon Public Waterworks", is_public=True)
+    w.partner_y = PartnerFactory.create(name="Yarrow Hidden Fund", is_public=False)
+    w.program = ProgramFactory.create(is_published=True)
+    w.hidden_program = ProgramFactory.create(is_published=False)
+    phase = PhaseFactory.create(program=w.program, order=0)
     PhaseTransition.objects.create(phase=phase, status=PhaseStatus.OPEN, recorded_at=timezone.now())
-    w.challenge = ChallengeFactory(program=w.program, owner=w.partner_x, themes=[ThemeFactory()])
-    w.draft_challenge = ChallengeFactory(program=w.program, owner=w.partner_x, status="draft")
-    DatasetFactory(owner=w.partner_x, challenges=[w.challenge])
-    w.startup_a = StartupFactory(name="Alpha Selected Mobility")
-    w.startup_b = StartupFactory(name="Bravo Stealth Labs")
-    SelectionFactory(program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x)
+    w.challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, themes=[ThemeFactory.create()])
+    w.draft_challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, status="draft")
+    w.open_dataset = DatasetFactory.create(owner=w.partner_x, challenges=[w.challenge])
+    w.restricted_dataset = DatasetFactory.create(owner=w.partner_y, access_level="restricted")
+    w.startup_a = StartupFactory.create(name="Alpha Selected Mobility")
+    w.startup_b = StartupFactory.create(name="Bravo Stealth Labs")
+    SelectionFactory.create(program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x)
     JuryMembership.objects.create(program=w.program, user=w.jury, role=MembershipRole.MEMBER)
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}
@@ -438,7 +460,7 @@ def world(db):
         ("partner_x", PartnerMembership, "partner", w.partner_x),
         ("partner_y", PartnerMembership, "partner", w.partner_y),
     ):
-        user = UserFactory(email=f"owner-{role.replace('_', '-')}@example.org")
+        user = UserFactory.create(email=f"owner-{role.replace('_', '-')}@example.org")
         membership_model.objects.create(**{organisation_field: organisation}, user=user, role=MembershipRole.OWNER)
         w.users[role] = user
     for user in w.users.values():

@@ -11,7 +11,7 @@ from tests.factories import StartupMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = [*content.PUBLIC_PAGES, "/accounts/login/", "/accounts/signup/", "/no-such-page/"]
+PAGES = [*content.PUBLIC_PAGES, "/accounts/login/", "/accounts/signup/", "/no-such-page/", "/ar/no-such-page/"]
 
 
 def test_public_pages_have_no_accessibility_violation(live_server, page):
@@ -28,7 +28,7 @@ def test_public_pages_have_no_accessibility_violation(live_server, page):
 
 
 def test_member_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
-    membership = StartupMembershipFactory(startup__name="Kezakoo", role=MembershipRole.OWNER)
+    membership = StartupMembershipFactory.create(startup__name="Kezakoo", role=MembershipRole.OWNER)
     page = page_logged_in_as(membership.user)
     axe = Axe()
     problems = []

@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_visitor_switches_to_arabic_and_opens_a_challenge(live_server, page):
-    program = ProgramFactory(name_fr="DataCity Casablanca", name_ar="داتا سيتي الدار البيضاء")
-    ChallengeFactory(
+    program = ProgramFactory.create(name_fr="DataCity Casablanca", name_ar="داتا سيتي الدار البيضاء")
+    ChallengeFactory.create(
         program=program,
         slug="tram",
         title_fr="Fluidifier le tramway",
@@ -34,7 +34,7 @@ def test_visitor_switches_to_arabic_and_opens_a_challenge(live_server, page):
     header_box = page.locator(".brand").bounding_box()
     assert header_box["x"] > page.viewport_size["width"] / 2, "the brand should sit on the right in RTL"
 
-    page.get_by_role("navigation", name=re.compile(".+")).get_by_role("link").first.click()
+    page.get_by_role("navigation", name=re.compile(".+")).get_by_role("link", name="التحديات").click()
     expect(page).to_have_url(re.compile(r"/ar/challenges/$"))
     page.get_by_role("link", name="تحسين انسيابية الترام").click()
 

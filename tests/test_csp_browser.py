@@ -1,6 +1,7 @@
 """The Content-Security-Policy allows no inline script or style: the pages people use must not trip it."""
 
 import pytest
+from playwright.sync_api import ConsoleMessage
 
 from tests.factories import ChallengeFactory, PartnerFactory, UserFactory
 
@@ -8,13 +9,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_public_admin_and_account_pages_raise_no_csp_violation(live_server, page_logged_in_as):
-    challenge = ChallengeFactory(owner=PartnerFactory())
-    page = page_logged_in_as(UserFactory(is_staff=True, is_superuser=True))
-    violations = []
-    page.on(
-        "console",
-        lambda message: "Content Security Policy" in message.text and violations.append((page.url, message.text)),
-    )
+    challenge = ChallengeFactory.create(owner=PartnerFactory.create())
+    page = page_logged_in_as(UserFactory.create(is_staff=True, is_superuser=True))
+    violations: list[tuple[str, str]] = []
+
+    def record_violation(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append((page.url, message.text))
+
+    page.on("console", record_violation)
 
     for path in (
         "/",

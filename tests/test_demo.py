@@ -1,5 +1,7 @@
 """The demo edition: complete, idempotent, and its accounts never usable where demo accounts are off."""
 
+from typing import Any
+
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
@@ -9,18 +11,19 @@ from challenges.models import Challenge, Phase, Program
 from datacity.demo import content
 from partners.models import Partner
 from startups.models import Selection, Startup
+from tests.utils import translated
 
 pytestmark = pytest.mark.django_db
 
 DOMAIN_APPS = ("accounts", "account", "mfa", "auth", "partners", "challenges", "startups", "datasets")
 
 
-def snapshot() -> dict[str, list[tuple]]:
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table the demo touches, all columns included."""
-    rows = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {}
     for app_label in DOMAIN_APPS:
         for model in apps.get_app_config(app_label).get_models(include_auto_created=True):
-            rows[model._meta.db_table] = list(model.objects.order_by("pk").values_list())
+            rows[model._meta.db_table] = list(model._default_manager.order_by("pk").values_list())
     return rows
 
 
@@ -51,13 +54,13 @@ def test_demo_edition_matches_the_record():
     }
     assert Selection.objects.filter(program=program).count() == 8
     kezakoo = Startup.objects.get(slug="kezakoo")
-    assert "applicateurs du bâtiment" in kezakoo.pitch_fr
+    assert "applicateurs du bâtiment" in translated(kezakoo, "pitch", "fr")
     assert Challenge.objects.published().filter(program=program).count() >= 4
     # Whatever the record does not say is marked as fictional.
     for startup in Startup.objects.exclude(slug="kezakoo"):
         assert "(fictive)" in startup.name
     for challenge in Challenge.objects.all():
-        assert challenge.problem_statement_fr.startswith("Démo")
+        assert translated(challenge, "problem_statement", "fr").startswith("Démo")
 
 
 def test_demo_accounts_log_in_where_enabled_and_never_where_disabled(settings):

@@ -66,6 +66,7 @@ def required_environment() -> tuple[str, ...]:
         else:
             continue
         if any(isinstance(target, ast.Name) and target.id == "REQUIRED_ENVIRONMENT" for target in targets):
+            assert node.value is not None, "REQUIRED_ENVIRONMENT is declared without a value"
             value = ast.literal_eval(node.value)
             assert value, "REQUIRED_ENVIRONMENT is empty"
             assert all(isinstance(name, str) for name in value)
@@ -230,8 +231,9 @@ def test_app_service_environment_has_everything_production_reads(name):
 def test_secrets_are_required_from_the_operator_not_written_in_the_file():
     raw = raw_environment("web")
     for variable in ("SECRET_KEY", "AWS_SECRET_ACCESS_KEY"):
-        assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", raw[variable]), f"{variable} must be `${{NAME:?message}}`"
-    assert re.search(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", raw["DATABASE_URL"])
+        value = raw[variable] or ""
+        assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), f"{variable} must be `${{NAME:?message}}`"
+    assert re.search(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", raw["DATABASE_URL"] or "")
 
 
 def test_urls_point_at_the_compose_services():
@@ -294,7 +296,13 @@ def test_web_runs_gunicorn_on_the_wsgi_application():
     assert spec is not None, f"{module} does not exist"
     assert spec.origin, f"{module} is not a module file"
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    assigned = {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets}
+    assigned = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     assert attribute in assigned, f"{module} defines no {attribute}"
 
 

@@ -19,7 +19,7 @@ def test_arabic_pages_are_right_to_left(client):
 
 
 def test_content_is_shown_in_the_visitor_language_with_a_fallback_to_french(client):
-    ChallengeFactory(
+    ChallengeFactory.create(
         slug="tram", title_fr="Le tram aux heures de pointe", title_ar="الترام في ساعات الذروة", title_en=""
     )
     assert "Le tram aux heures de pointe" in client.get("/challenges/tram/").content.decode()

@@ -1,9 +1,12 @@
 """ "My space": each person lands on a page for their role, with a constant number of queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from challenges.models import JuryMembership
+from challenges.models import JuryMembership, PhaseKind
 from datacity.accounts.roles import JURY
 from datacity.core.models import MembershipRole
 from tests.factories import (
@@ -11,6 +14,7 @@ from tests.factories import (
     DatasetFactory,
     PartnerFactory,
     PartnerMembershipFactory,
+    PhaseFactory,
     ProgramFactory,
     StartupMembershipFactory,
     UserFactory,
@@ -27,13 +31,13 @@ def test_anonymous_visitors_are_sent_to_the_login(client):
 
 
 def test_someone_without_an_organisation_is_offered_to_create_a_startup(client):
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     html = client.get("/en/me/").content.decode()
     assert "Create your startup" in html
 
 
 def test_a_startup_member_sees_their_startup(client):
-    membership = StartupMembershipFactory(startup__name="Kezakoo", role=MembershipRole.OWNER)
+    membership = StartupMembershipFactory.create(startup__name="Kezakoo", role=MembershipRole.OWNER)
     client.force_login(membership.user)
     html = client.get("/en/me/").content.decode()
     assert "Kezakoo" in html
@@ -42,10 +46,10 @@ def test_a_startup_member_sees_their_startup(client):
 
 
 def test_a_partner_member_sees_their_organisation_its_challenges_and_datasets(client):
-    membership = PartnerMembershipFactory(partner__name="Lydec")
-    ChallengeFactory(owner=membership.partner, title="Water losses", status="draft")
-    DatasetFactory(owner=membership.partner, title="Meter readings", access_level="restricted")
-    ChallengeFactory(title="Someone else's challenge")
+    membership = PartnerMembershipFactory.create(partner__name="Lydec")
+    ChallengeFactory.create(owner=membership.partner, title="Water losses", status="draft")
+    DatasetFactory.create(owner=membership.partner, title="Meter readings", access_level="restricted")
+    ChallengeFactory.create(title="Someone else's challenge")
     client.force_login(membership.user)
     html = client.get("/en/me/").content.decode()
     for text in ("Lydec", "Water losses", "Meter readings"):
@@ -54,32 +58,58 @@ def test_a_partner_member_sees_their_organisation_its_challenges_and_datasets(cl
 
 
 def test_a_jury_member_sees_their_assignments(client):
-    juror = UserFactory(totp=True)
+    juror = UserFactory.create(totp=True)
     juror.groups.add(Group.objects.get(name=JURY))
-    JuryMembership.objects.create(program=ProgramFactory(name="DataCity 2027"), user=juror)
+    JuryMembership.objects.create(program=ProgramFactory.create(name="DataCity 2027"), user=juror)
     client.force_login(juror)
     assert "DataCity 2027" in client.get("/en/me/").content.decode()
 
 
-def test_staff_see_the_admin_link_and_key_figures(client):
-    client.force_login(UserFactory(is_staff=True))
-    ChallengeFactory()
-    response = client.get("/en/me/")
-    html = response.content.decode()
+def test_staff_see_the_admin_link_and_each_edition_dashboard(client):
+    client.force_login(UserFactory.create(is_staff=True))
+    program = ProgramFactory.create(is_published=False)
+    html = client.get("/en/me/").content.decode()
     assert "/admin/" in html
-    assert response.context["figures"]["published_challenges"] == 1
+    assert f"/en/staff/{program.slug}/" in html
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "text"),
+    [
+        (timedelta(days=10), timedelta(days=40), "The selection opens on"),
+        (timedelta(days=-10), timedelta(days=20), "The selection is open until"),
+        (timedelta(days=-400), timedelta(days=-370), "The selection closed on"),
+        (None, None, "The dates of the selection are not set yet."),
+    ],
+)
+def test_a_juror_is_told_where_the_selection_stands(client, starts, ends, text):
+    juror = UserFactory.create(totp=True)
+    juror.groups.add(Group.objects.get(name=JURY))
+    today = timezone.localdate()
+    program = ProgramFactory.create(starts_on=today - timedelta(days=500), ends_on=today + timedelta(days=500))
+    JuryMembership.objects.create(program=program, user=juror)
+    if starts is not None:
+        now = timezone.now()
+        PhaseFactory.create(program=program, kind=PhaseKind.SELECTION, starts_at=now + starts, ends_at=now + ends)
+    client.force_login(juror)
+    html = client.get("/en/me/").content.decode()
+    assert text in html
+    assert "will appear here" not in html
 
 
 def test_my_space_query_count_is_constant(client):
-    user = UserFactory(is_staff=True)
+    user = UserFactory.create(is_staff=True)
     client.force_login(user)
 
     def grow(n):
         while user.partners.count() < n:
-            partner = PartnerFactory()
-            PartnerMembershipFactory(partner=partner, user=user)
-            ChallengeFactory(owner=partner)
-            DatasetFactory(owner=partner)
-            StartupMembershipFactory(user=user)
+            partner = PartnerFactory.create()
+            PartnerMembershipFactory.create(partner=partner, user=user)
+            ChallengeFactory.create(owner=partner)
+            DatasetFactory.create(owner=partner)
+            StartupMembershipFactory.create(user=user)
+            program = ProgramFactory.create()
+            PhaseFactory.create(program=program, order=0, kind=PhaseKind.SELECTION)
+            JuryMembership.objects.create(program=program, user=user)
 
     assert_constant_queries(client, "/me/", grow, at_most=16)

@@ -1,6 +1,5 @@
 """Startups, partners and juries: creating a startup, inviting, accepting, roles, leaving; all of it audited."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from tests.factories import (
     StartupMembershipFactory,
     UserFactory,
 )
-from tests.utils import assert_constant_queries
+from tests.utils import assert_constant_queries, group_in_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def _english():
 
 @pytest.fixture
 def founder(client):
-    user = UserFactory(email="founder@example.org")
+    user = UserFactory.create(email="founder@example.org")
     client.force_login(user)
     return user
 
@@ -52,7 +51,7 @@ def test_a_founder_creates_a_startup_and_becomes_its_owner(client, founder):
     )
     startup = Startup.objects.get(name="Kezakoo")
     assert response.status_code == 302
-    assert response["Location"] == f"/en/startups/{startup.slug}/members/"
+    assert response["Location"] == f"/en/startups/{startup.slug}/"
     assert StartupMembership.objects.get(startup=startup).role == MembershipRole.OWNER
     assert AuditEntry.objects.filter(action="startup.created", actor=founder).exists()
     # Not selected yet: its profile is visible to its members only.
@@ -73,8 +72,8 @@ def test_a_startup_form_with_errors_keeps_what_was_typed(client, founder):
 def test_an_owner_invites_a_co_founder_who_accepts_with_the_invited_address(
     client, founder, django_capture_on_commit_callbacks
 ):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/en/startups/{startup.slug}/members/",
@@ -83,11 +82,11 @@ def test_an_owner_invites_a_co_founder_who_accepts_with_the_invited_address(
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == ["cofounder@example.org"]
-    link = re.search(r"https?://[^/\s]+(/\S*invitations/\S+/)", message.body).group(1)
+    link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", message)
     invitation = StartupInvitation.objects.get()
     assert link.split("/")[-2] not in invitation.token_hash  # only a hash of the token is stored
 
-    cofounder = UserFactory(email="cofounder@example.org")
+    cofounder = UserFactory.create(email="cofounder@example.org")
     client.force_login(cofounder)
     assert startup.name in client.get(link).content.decode()
     response = client.post(link)
@@ -99,9 +98,9 @@ def test_an_owner_invites_a_co_founder_who_accepts_with_the_invited_address(
 
 
 def test_an_invitation_is_refused_when_expired_reused_or_for_another_address(client, founder):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
-    invited = UserFactory(email="invited@example.org")
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
+    invited = UserFactory.create(email="invited@example.org")
 
     _invitation, token = invite(startup, "someone-else@example.org", actor=founder)
     with pytest.raises(MembershipError, match="another email address"):
@@ -114,7 +113,7 @@ def test_an_invitation_is_refused_when_expired_reused_or_for_another_address(cli
 
     _invitation, token = invite(startup, "invited@example.org", actor=founder)
     invitation_accept(space=STARTUP_SPACE, token=token, user=invited)
-    other = UserFactory(email="other@example.org")
+    other = UserFactory.create(email="other@example.org")
     with pytest.raises(MembershipError, match="already been used"):
         invitation_accept(space=STARTUP_SPACE, token=token, user=other)
 
@@ -127,8 +126,8 @@ def test_an_invitation_is_refused_when_expired_reused_or_for_another_address(cli
 
 
 def test_the_invitation_page_says_clearly_why_a_link_cannot_be_used(client, founder):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
     invitation, token = invite(startup, "someone@example.org", actor=founder)
     response = client.post(f"/en/startups/invitations/{token}/")
     assert response.status_code == 400
@@ -140,9 +139,9 @@ def test_the_invitation_page_says_clearly_why_a_link_cannot_be_used(client, foun
 
 
 def test_owners_change_roles_and_remove_members_but_the_last_owner_stays(client, founder):
-    startup = StartupFactory()
-    mine = StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
-    other = StartupMembershipFactory(startup=startup, role=MembershipRole.MEMBER)
+    startup = StartupFactory.create()
+    mine = StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
+    other = StartupMembershipFactory.create(startup=startup, role=MembershipRole.MEMBER)
     url = f"/en/startups/{startup.slug}/members/"
 
     client.post(url, {"action": "role", "membership": mine.pk, "role": "member"})
@@ -164,9 +163,9 @@ def test_owners_change_roles_and_remove_members_but_the_last_owner_stays(client,
 
 
 def test_a_member_who_is_not_an_owner_cannot_invite_or_remove(client, founder):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.MEMBER)
-    owner = StartupMembershipFactory(startup=startup, role=MembershipRole.OWNER)
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.MEMBER)
+    owner = StartupMembershipFactory.create(startup=startup, role=MembershipRole.OWNER)
     url = f"/en/startups/{startup.slug}/members/"
     assert client.post(url, {"action": "invite", "email": "x@example.org", "role": "owner"}).status_code == 403
     assert client.post(url, {"action": "remove", "membership": owner.pk}).status_code == 403
@@ -175,8 +174,8 @@ def test_a_member_who_is_not_an_owner_cannot_invite_or_remove(client, founder):
 
 
 def test_another_startups_private_pages_are_not_found_and_the_attempt_is_audited(client, founder):
-    mine, theirs = StartupFactory(), StartupFactory()
-    StartupMembershipFactory(startup=mine, user=founder, role=MembershipRole.OWNER)
+    mine, theirs = StartupFactory.create(), StartupFactory.create()
+    StartupMembershipFactory.create(startup=mine, user=founder, role=MembershipRole.OWNER)
     for url in (f"/en/startups/{theirs.slug}/members/", f"/en/startups/{theirs.slug}/edit/"):
         assert client.get(url).status_code == 404
         assert client.post(url, {"action": "leave"}).status_code == 404
@@ -186,8 +185,8 @@ def test_another_startups_private_pages_are_not_found_and_the_attempt_is_audited
 
 
 def test_inviting_an_existing_member_says_so_and_keeps_the_form(client, founder):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
     response = client.post(
         f"/en/startups/{startup.slug}/members/", {"action": "invite", "email": "founder@example.org", "role": "owner"}
     )
@@ -197,8 +196,8 @@ def test_inviting_an_existing_member_says_so_and_keeps_the_form(client, founder)
 
 
 def test_staff_invite_a_partners_first_member_from_the_admin(client, django_capture_on_commit_callbacks):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    partner = PartnerFactory(name="Lydec")
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
+    partner = PartnerFactory.create(name="Lydec")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/admin/partners/partnerinvitation/add/",
@@ -206,26 +205,26 @@ def test_staff_invite_a_partners_first_member_from_the_admin(client, django_capt
         )
     assert response.status_code == 302
     [message] = mail.outbox
-    link = re.search(r"https?://[^/\s]+(/\S*invitations/\S+/)", message.body).group(1)
+    link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", message)
 
-    member = UserFactory(email="contact@lydec.example")
+    member = UserFactory.create(email="contact@lydec.example")
     client.force_login(member)
     assert client.post(link).status_code == 302
     assert PartnerMembership.objects.get(partner=partner, user=member).role == MembershipRole.OWNER
 
 
 def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client, django_capture_on_commit_callbacks):
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    program = ProgramFactory()
+    staff = UserFactory.create(is_staff=True, is_superuser=True)
+    program = ProgramFactory.create()
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/admin/challenges/juryinvitation/add/",
             {"program": program.pk, "email": "juror@example.org", "role": "member"},
         )
-    link = re.search(r"https?://[^/\s]+(/\S*invitations/\S+/)", mail.outbox[0].body).group(1)
+    link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", mail.outbox[0])
 
-    juror = UserFactory(email="juror@example.org")
+    juror = UserFactory.create(email="juror@example.org")
     client.force_login(juror)
     assert client.post(link).status_code == 302
     assert JuryMembership.objects.filter(program=program, user=juror).exists()
@@ -235,12 +234,12 @@ def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client, django_
 
 
 def test_members_page_query_count_is_constant(client, founder):
-    startup = StartupFactory()
-    StartupMembershipFactory(startup=startup, user=founder, role=MembershipRole.OWNER)
+    startup = StartupFactory.create()
+    StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
 
     def grow(n):
         while startup.memberships.count() < n:
-            StartupMembershipFactory(startup=startup)
+            StartupMembershipFactory.create(startup=startup)
             invite(startup, f"pending-{startup.invitations.count()}@example.org", actor=founder)
 
     assert_constant_queries(client, f"/en/startups/{startup.slug}/members/", grow, at_most=12)

@@ -1,7 +1,13 @@
-"""Helpers for tests: counting the queries a page makes."""
+"""Helpers for tests: counting the queries a page makes, reading mails and translated fields."""
 
+import re
+from typing import cast
+
+from django.core.mail import EmailMessage
 from django.db import connection
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
+from modeltranslation.utils import build_localized_fieldname
 
 
 def get_counting_queries(client, url: str):
@@ -25,3 +31,17 @@ def assert_constant_queries(client, url: str, grow, *, at_most: int):
     assert small_count == large_count, f"{url}: {small_count} queries with 5 rows, {large_count} with 50"
     assert large_count <= at_most, f"{url}: {large_count} queries, budget {at_most}"
     return large
+
+
+def group_in_mail(pattern: str | re.Pattern[str], message: EmailMessage, group: int = 1) -> str:
+    """`group` of the first match of `pattern` in the body of `message`; the test fails if the mail has none."""
+    body = str(message.body)
+    match = re.search(pattern, body)
+    assert match is not None, body
+    return match.group(group)
+
+
+def translated(instance: Model, field: str, language: str) -> str:
+    """The `language` version of a field django-modeltranslation translates (`pitch_fr`), which it adds at run time
+    where the type checker cannot see it."""
+    return cast(str, getattr(instance, build_localized_fieldname(field, language)))

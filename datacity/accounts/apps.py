@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "datacity.accounts"
     label = "accounts"
-    verbose_name = _("Accounts")
+    # Distinct from allauth's "account" app, which is also called "Accounts".
+    verbose_name = _("People and accounts")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate

@@ -5,6 +5,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .storage import public_storage
 from .validators import validate_logo_size
 
 
@@ -22,7 +23,7 @@ class MembershipRole(models.TextChoices):
 
 
 class Membership(TimeStampedModel):
-    """A person's place in an organisation; the accounts issue builds invitations and role changes on it."""
+    """A person's place in an organisation (startup, partner, jury), with a role; see datacity.core.organisations."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole, default=MembershipRole.MEMBER)
@@ -74,10 +75,14 @@ class Invitation(TimeStampedModel):
 
 
 def logo_field() -> models.ImageField:
-    """An organisation's logo: a small raster image, refused before storage if too big or of the wrong type."""
+    """An organisation's logo: a small raster image, refused before storage if too big or of the wrong type.
+
+    Logos are shown on public pages, so they go to the "public" storage (plain, cacheable URLs), never "default".
+    """
     return models.ImageField(
         _("logo"),
         upload_to="logos/%Y/",
+        storage=public_storage,
         blank=True,
         validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"]), validate_logo_size],
         help_text=_("PNG, JPEG or WebP, 2 MB at most."),

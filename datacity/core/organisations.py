@@ -4,26 +4,31 @@ The rules are the same for every kind of organisation, so they live here once; e
 models with a `Space` and calls these services. Every change is audited.
 """
 
+import functools
 import hashlib
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from datacity.audit.services import record
+from datacity.audit.services import Refused, audited_transaction, record
 
-from .models import MembershipRole
+from .models import Invitation, Membership, MembershipRole
+
+logger = logging.getLogger(__name__)
 
 
-class MembershipError(Exception):
+class MembershipError(Refused):
     """A membership change refused by the rules; the message is shown to the person as it is."""
 
 
@@ -33,38 +38,60 @@ class Space:
 
     name: str  # "startup", "partner", "jury": used in audit actions
     organisation_field: str  # the membership's and invitation's foreign key to the organisation
-    membership_model: type[models.Model]
-    invitation_model: type[models.Model]
+    membership_model: type[Membership]
+    invitation_model: type[Invitation]
     accept_url_name: str
-    label: str = gettext_lazy("organisation")
 
-    def memberships(self, organisation) -> models.QuerySet:
-        return self.membership_model.objects.filter(**{self.organisation_field: organisation})
+    def memberships(self, organisation: models.Model) -> models.QuerySet[Any]:
+        return self.membership_model._default_manager.filter(**{self.organisation_field: organisation})
 
-    def owners(self, organisation) -> models.QuerySet:
+    def owners(self, organisation: models.Model) -> models.QuerySet[Any]:
         return self.memberships(organisation).filter(role=MembershipRole.OWNER)
 
-    def membership_of(self, organisation, user):
+    def membership_of(self, organisation: models.Model, user: Any) -> Any:
         if not user.is_authenticated:
             return None
         return self.memberships(organisation).filter(user=user).first()
+
+    def is_member(self, organisation: models.Model, email: str) -> bool:
+        """Whether someone with this address already belongs to the organisation."""
+        return self.memberships(organisation).filter(user__email__iexact=email.strip()).exists()
+
+    def pending_invitations(self, organisation: models.Model) -> models.QuerySet[Any]:
+        return self.invitation_model._default_manager.filter(
+            **{self.organisation_field: organisation}, accepted_at__isnull=True
+        )
+
+
+def keeps_an_owner(*, owners: set[int], leaving: set[int], joining: int = 0) -> bool:
+    """The rule every membership change obeys: an organisation that has owners keeps at least one.
+
+    `owners` are the owner memberships now, `leaving` those removed or no longer owners, `joining` how many new
+    owners the same change adds.
+    """
+    return not owners or bool(owners - leaving) or joining > 0
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
-def invitation_create(*, space: Space, organisation, email: str, role: str, actor, request=None):
+@audited_transaction
+def invitation_create(
+    *, space: Space, organisation: models.Model, email: str, role: str, actor: Any
+) -> tuple[Invitation, str]:
     """Invite `email`; returns (invitation, token). An earlier pending invitation to the same address is replaced."""
     email = email.strip()
-    if space.memberships(organisation).filter(user__email__iexact=email).exists():
-        raise MembershipError(_("%(email)s is already a member.") % {"email": email})
-    space.invitation_model.objects.filter(
-        **{space.organisation_field: organisation}, email__iexact=email, accepted_at__isnull=True
-    ).delete()
+    if space.is_member(organisation, email):
+        raise MembershipError(
+            _("%(email)s is already a member.") % {"email": email},
+            action=f"{space.name}.invitation_refused",
+            obj=organisation,
+            email_to=email,
+        )
+    space.pending_invitations(organisation).filter(email__iexact=email).delete()
     token = secrets.token_urlsafe(32)
-    invitation = space.invitation_model.objects.create(
+    invitation = space.invitation_model._default_manager.create(
         **{space.organisation_field: organisation},
         email=email,
         role=role,
@@ -72,25 +99,40 @@ def invitation_create(*, space: Space, organisation, email: str, role: str, acto
         invited_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    record(action=f"{space.name}.invitation_sent", actor=actor, obj=organisation, request=request, email_to=email)
-    link = reverse(space.accept_url_name, kwargs={"token": token})
-    if request is not None:
-        link = request.build_absolute_uri(link)
-    context = {"invitation": invitation, "organisation": organisation, "link": link, "actor": actor, "space": space}
-    transaction.on_commit(
-        lambda: send_mail(
-            render_to_string("core/email/invitation_subject.txt", context).strip(),
-            render_to_string("core/email/invitation_message.txt", context),
-            None,
-            [email],
-        )
+    record(action=f"{space.name}.invitation_sent", actor=actor, obj=organisation, email_to=email, role=role)
+    link = settings.SITE_URL + reverse(space.accept_url_name, kwargs={"token": token})
+    context = {
+        "invitation": invitation,
+        "organisation": organisation,
+        "link": link,
+        "actor": actor,
+        "space": space,
+        "site_name": settings.SITE_NAME,
+    }
+    # Built here, inside the transaction: a message that cannot be built (a bad header) leaves no invitation behind.
+    message = EmailMessage(
+        " ".join(render_to_string("core/email/invitation_subject.txt", context).split()),
+        render_to_string("core/email/invitation_message.txt", context),
+        None,
+        [email],
     )
+    message.message()
+    transaction.on_commit(functools.partial(_send, message, space=space, organisation=organisation))
     return invitation, token
 
 
-def invitation_for_token(*, space: Space, token: str, for_update: bool = False):
+def _send(message: EmailMessage, *, space: Space, organisation: models.Model) -> None:
+    """Send after commit; a relay that refuses is logged and audited, the invitation stays valid to resend."""
+    try:
+        message.send()
+    except (OSError, smtplib.SMTPException):
+        logger.exception("Invitation mail to %s could not be sent", message.to)
+        record(action=f"{space.name}.invitation_mail_failed", obj=organisation, email_to=message.to[0])
+
+
+def invitation_for_token(*, space: Space, token: str, for_update: bool = False) -> Any:
     """The invitation a link points to, or a MembershipError saying why it cannot be used."""
-    queryset = space.invitation_model.objects.select_related(space.organisation_field)
+    queryset = space.invitation_model._default_manager.select_related(space.organisation_field)
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     invitation = queryset.filter(token_hash=hash_token(token)).first()
@@ -103,18 +145,20 @@ def invitation_for_token(*, space: Space, token: str, for_update: bool = False):
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, space: Space, token: str, user, request=None):
+@audited_transaction
+def invitation_accept(*, space: Space, token: str, user: Any) -> Any:
     """Make `user` a member; the invitation is spent. Refused for another email address than the invited one."""
     invitation = invitation_for_token(space=space, token=token, for_update=True)
     if user.email.casefold() != invitation.email.casefold():
-        record(action=f"{space.name}.invitation_refused", actor=user, request=request, reason="wrong email")
         raise MembershipError(
             _("This invitation was sent to another email address. Log in with the account of %(email)s to accept it.")
-            % {"email": invitation.email}
+            % {"email": invitation.email},
+            action=f"{space.name}.invitation_refused",
+            obj=getattr(invitation, space.organisation_field),
+            email_to=invitation.email,
         )
     organisation = getattr(invitation, space.organisation_field)
-    membership, created = space.membership_model.objects.get_or_create(
+    membership, created = space.membership_model._default_manager.get_or_create(
         **{space.organisation_field: organisation, "user": user}, defaults={"role": invitation.role}
     )
     invitation.accepted_at = timezone.now()
@@ -124,30 +168,46 @@ def invitation_accept(*, space: Space, token: str, user, request=None):
         action=f"{space.name}.member_joined",
         actor=user,
         obj=organisation,
-        request=request,
         role=membership.role,
         already_member=not created,
     )
     return membership
 
 
-def _lock_owners(space: Space, organisation) -> list:
+def _lock_owners(space: Space, organisation: models.Model) -> list[int]:
     return list(space.owners(organisation).select_for_update().values_list("pk", flat=True))
 
 
-@transaction.atomic
-def membership_change_role(*, space: Space, membership, role: str, actor, request=None):
+@audited_transaction
+def membership_add(*, space: Space, organisation: models.Model, user: Any, role: str, actor: Any) -> Any:
+    """Staff make someone a member at once, without an invitation (an explicit, audited action)."""
+    membership, created = space.membership_model._default_manager.get_or_create(
+        **{space.organisation_field: organisation, "user": user}, defaults={"role": role}
+    )
+    if not created:
+        raise MembershipError(_("%(email)s is already a member.") % {"email": user.email})
+    record(action=f"{space.name}.member_added", actor=actor, obj=organisation, member=user.email, role=role)
+    return membership
+
+
+@audited_transaction
+def membership_change_role(*, space: Space, membership: Any, role: str, actor: Any) -> Any:
     organisation = getattr(membership, space.organisation_field)
-    owners = _lock_owners(space, organisation)
-    if membership.role == MembershipRole.OWNER and role != MembershipRole.OWNER and owners == [membership.pk]:
-        raise MembershipError(_("The last owner cannot stop being an owner: make someone else an owner first."))
+    owners = set(_lock_owners(space, organisation))
+    leaving = {membership.pk} if role != MembershipRole.OWNER else set()
+    if not keeps_an_owner(owners=owners, leaving=leaving):
+        raise MembershipError(
+            _("The last owner cannot stop being an owner: make someone else an owner first."),
+            action=f"{space.name}.role_change_refused",
+            obj=organisation,
+            member=membership.user.email,
+        )
     previous, membership.role = membership.role, role
     membership.save(update_fields=["role", "updated_at"])
     record(
         action=f"{space.name}.role_changed",
         actor=actor,
         obj=organisation,
-        request=request,
         member=membership.user.email,
         role_from=previous,
         role_to=role,
@@ -155,21 +215,26 @@ def membership_change_role(*, space: Space, membership, role: str, actor, reques
     return membership
 
 
-@transaction.atomic
-def membership_remove(*, space: Space, membership, actor, request=None) -> None:
+@audited_transaction
+def membership_remove(*, space: Space, membership: Any, actor: Any) -> None:
     organisation = getattr(membership, space.organisation_field)
-    owners = _lock_owners(space, organisation)
-    if owners == [membership.pk]:
-        raise MembershipError(_("The last owner cannot leave: make someone else an owner first."))
+    owners = set(_lock_owners(space, organisation))
+    if not keeps_an_owner(owners=owners, leaving={membership.pk}):
+        raise MembershipError(
+            _("The last owner cannot leave: make someone else an owner first."),
+            action=f"{space.name}.removal_refused",
+            obj=organisation,
+            member=membership.user.email,
+        )
     email = membership.user.email
     membership.delete()
     action = "left" if actor is not None and actor.pk == membership.user_id else "member_removed"
-    record(action=f"{space.name}.{action}", actor=actor, obj=organisation, request=request, member=email)
+    record(action=f"{space.name}.{action}", actor=actor, obj=organisation, member=email)
 
 
-@transaction.atomic
-def invitation_revoke(*, space: Space, invitation, actor, request=None) -> None:
+@audited_transaction
+def invitation_revoke(*, space: Space, invitation: Any, actor: Any) -> None:
     organisation = getattr(invitation, space.organisation_field)
     email = invitation.email
     invitation.delete()
-    record(action=f"{space.name}.invitation_revoked", actor=actor, obj=organisation, request=request, email_to=email)
+    record(action=f"{space.name}.invitation_revoked", actor=actor, obj=organisation, email_to=email)

@@ -10,14 +10,15 @@ and says so: fictional names carry "(fictive)" and texts start with "Démo".
 """
 
 from datetime import date
+from typing import Any
 
-DEMO_NOTE = {
+DEMO_NOTE: dict[str, Any] = {
     "fr": "Démo : contenu fictif à des fins de démonstration.",
     "ar": "عرض توضيحي: محتوى خيالي لأغراض العرض.",
     "en": "Demo: fictional content for demonstration purposes.",
 }
 
-PROGRAM = {
+PROGRAM: dict[str, Any] = {
     "slug": "datacity-casablanca-2017",
     "name": {
         "fr": "DataCity Casablanca 2017",
@@ -52,7 +53,8 @@ PROGRAM = {
 
 # (kind, local start, local end, titles); times are wall-clock times in Africa/Casablanca. The selection and
 # co-construction phases cross Ramadan 2017, when Morocco suspended daylight saving time: zoneinfo knows.
-PHASES = [
+# (kind, start, end, titles): start and end are (year, month, day, hour, minute) in the edition's time zone.
+PHASES: list[tuple[str, tuple[int, int, int, int, int], tuple[int, int, int, int, int], dict[str, str]]] = [
     (
         "challenge_definition",
         (2017, 2, 1, 9, 0),
@@ -90,19 +92,20 @@ PHASES = [
     (
         "demo_day",
         (2017, 10, 2, 9, 0),
-        (2017, 10, 31, 18, 0),
+        (2017, 10, 20, 18, 0),
         {"fr": "Évaluation et demo day", "ar": "التقييم ويوم العرض", "en": "Evaluation and demo day"},
     ),
     (
+        # Phases fall within their edition's dates (the nine months of the record): follow-up is its last weeks.
         "follow_up",
+        (2017, 10, 20, 18, 0),
         (2017, 10, 31, 18, 0),
-        (2018, 6, 29, 18, 0),
         {"fr": "Suivi des partenariats", "ar": "تتبع الشراكات", "en": "Partnership follow-up"},
     ),
 ]
 
 # slug, kind, names, one-line description (what the organisation is), website
-PARTNERS = [
+PARTNERS: list[Any] = [
     (
         "ville-de-casablanca",
         "city",
@@ -139,7 +142,7 @@ PARTNERS = [
     ),
 ]
 
-THEMES = [
+THEMES: list[Any] = [
     ("mobilite", {"fr": "Mobilité", "ar": "التنقل", "en": "Mobility"}),
     ("energie", {"fr": "Énergie", "ar": "الطاقة", "en": "Energy"}),
     ("eau", {"fr": "Eau", "ar": "الماء", "en": "Water"}),
@@ -149,7 +152,7 @@ THEMES = [
 ]
 
 # slug, owner, co-sponsors, themes, featured, title, summary, problem statement (fr, en), KPIs (fr, en)
-CHALLENGES = [
+CHALLENGES: list[Any] = [
     {
         "slug": "tram-heures-de-pointe",
         "owner": "casa-tram",
@@ -335,7 +338,7 @@ CHALLENGES = [
 ]
 
 # slug, name, sector, city, founded, challenge, sponsor, pitch (fr, ar, en)
-STARTUPS = [
+STARTUPS: list[Any] = [
     (
         "kezakoo",
         "Kezakoo",
@@ -452,7 +455,7 @@ STARTUPS = [
 ]
 
 # slug, owner, access level, licence, challenges, titles
-DATASETS = [
+DATASETS: list[Any] = [
     (
         "frequentation-stations-tram",
         "casa-tram",
@@ -507,7 +510,7 @@ DEMO_PASSWORD = "datacity-demo"  # noqa: S105 - published on purpose; demo accou
 # Staff and jury must use two-factor authentication: their demo accounts come enrolled with this published TOTP
 # secret (add it to any authenticator app). Never usable in production: demo accounts cannot log in there.
 DEMO_TOTP_SECRET = "DATACITYDEMODATACITYDEMO"  # noqa: S105
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[Any] = [
     # email, full name, role, organisation slug
     ("staff@demo.example.org", "Staff (démo)", "staff", None),
     ("partner@demo.example.org", "Partenaire Lydec (démo)", "partner", "lydec"),
@@ -529,4 +532,7 @@ PUBLIC_PAGES = [
     "/ar/",
     "/ar/challenges/qualite-chantiers/",
     "/en/challenges/",
+    "/programs/",
+    "/ar/programs/",
+    "/ar/programs/datacity-casablanca-2017/",
 ]

@@ -16,7 +16,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 INSTALLED_APPS = [
     # modeltranslation must come before the admin so its admin integration is picked up.
     "modeltranslation",
-    "django.contrib.admin",
+    "datacity.admin_site.AdminConfig",  # django.contrib.admin, its index ordered around the program
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts, from which address, under which request id: read by the audit log (services never see requests).
+    "datacity.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -76,11 +78,14 @@ TEMPLATES = [
 ]
 
 # --- Data -----------------------------------------------------------------------------------------------------
-# One database engine everywhere: PostgreSQL through psycopg2 (DESIGN.md, decision 1).
+# One database engine everywhere: PostgreSQL through psycopg2 (constraints, exclusion constraints, SKIP LOCKED).
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/datacity")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The database role the application runs as, when it is not the one that owns the tables (README, "Database
+# role"): `migrate`, run as the owner, grants it what it needs, and on the audit log only SELECT and INSERT.
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
@@ -91,6 +96,11 @@ CACHES = {
         "KEY_PREFIX": "datacity",
     }
 }
+
+# The platform's public address: links in mails and in work done outside a request (tasks, commands) start with it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The platform's name in mails and page titles (a city may call its program otherwise).
+SITE_NAME = env("SITE_NAME", default="DataCity")
 
 # --- Accounts -------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -121,8 +131,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[DataCity] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
+# The platform's rules on top of allauth's: addresses that fit the database, rate-limited logins audited.
+ACCOUNT_ADAPTER = "datacity.accounts.adapter.AccountAdapter"
 # Rate limits live in the cache (Redis): five failed logins for one address within five minutes, then refusal.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/300s/key",
@@ -187,11 +199,22 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("fr", "en", "ar")}
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
+# Uploaded files. On local disk, MEDIA_ROOT/public/ holds what anyone may see (logos), served at MEDIA_URL public/;
+# the rest of MEDIA_ROOT is private. Absolute: a storage's base_url gets no script prefix, unlike MEDIA_URL.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media"))
+# Whether Django itself answers MEDIA_URL from MEDIA_ROOT: only under `make run` (dev settings), whatever DEBUG says.
+# Elsewhere the reverse proxy serves MEDIA_URL public/ from MEDIA_ROOT/public/, and nothing else of MEDIA_ROOT.
+SERVE_MEDIA = False
 
 STORAGES = {
+    # Private files: never served as they are (signed URLs on S3, a view checking access otherwise).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Public files (logos, see datacity.core.storage): shown on public pages, plain URLs anyone can fetch.
+    "public": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "public", "base_url": f"{MEDIA_URL}public/"},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -204,7 +227,7 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DataCity <no-reply@datacity.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Celery (DESIGN.md, decision 7) ---------------------------------------------------------------------------
+# --- Celery: Redis broker, no result backend, idempotent tasks acknowledged late -------------------------------
 CELERY_BROKER_URL = REDIS_URL
 # Tasks record their outcome in the database; no result backend to keep or expire.
 CELERY_RESULT_BACKEND = None
@@ -227,7 +250,8 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "datacity.audit.context.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

@@ -12,5 +12,8 @@ DEMO_ACCOUNTS_ENABLED = env.bool("DEMO_ACCOUNTS_ENABLED", default=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
+# No reverse proxy in front of `make run`: Django serves uploaded files (logos) itself, with DEBUG on or off.
+SERVE_MEDIA = True
+
 # WebAuthn on http://localhost while developing.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

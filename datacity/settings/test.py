@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env
+from .base import MEDIA_URL, REDIS_URL, env
 
 SECRET_KEY = "test-only-key-" + "x" * 40
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -12,11 +12,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; a
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "public": {"BACKEND": "django.core.files.storage.InMemoryStorage", "OPTIONS": {"base_url": f"{MEDIA_URL}public/"}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
 # pytest-xdist runs workers gw0, gw1...: each gets its own Redis database and Celery queue, otherwise one worker's
-# Celery consumer steals another's tasks and writes into the wrong test database (STACK-NOTES.md).
+# Celery consumer steals another's tasks and writes into the wrong test database.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _worker_index = int(XDIST_WORKER.removeprefix("gw") or 0)
 _redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
@@ -34,3 +35,7 @@ CELERY_TASK_DEFAULT_QUEUE = f"test-{XDIST_WORKER}"
 # Serve static files straight from the apps and static/ without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# PostgreSQL with one difference: the flush between transactional tests may empty the audit log, which the database
+# otherwise refuses to truncate (tests/database_backend explains how).
+DATABASES["default"]["ENGINE"] = "tests.database_backend"  # noqa: F405

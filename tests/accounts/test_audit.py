@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_logins_and_failed_logins_are_recorded_without_the_password(client):
-    user = UserFactory(email="amina@example.org", verified_email=True)
+    user = UserFactory.create(email="amina@example.org", verified_email=True)
     client.post("/en/accounts/login/", {"login": "amina@example.org", "password": "wrong-secret-value"})
     client.post("/en/accounts/login/", {"login": "amina@example.org", "password": "a-strong-test-password"})
 
@@ -24,7 +24,7 @@ def test_logins_and_failed_logins_are_recorded_without_the_password(client):
 
 
 def test_entries_cannot_be_changed_or_deleted_through_the_application():
-    entry = record(action="test.event", obj=StartupFactory())
+    entry = record(action="test.event", obj=StartupFactory.create())
     entry.action = "rewritten"
     with pytest.raises(PermissionError):
         entry.save()
@@ -46,7 +46,7 @@ def test_entries_cannot_be_changed_or_deleted_in_the_database_either():
 
 
 def test_deleting_a_user_keeps_their_entries():
-    user = UserFactory()
+    user = UserFactory.create()
     record(action="test.event", actor=user)
     user.delete()
     entry = AuditEntry.objects.get()
@@ -54,7 +54,7 @@ def test_deleting_a_user_keeps_their_entries():
 
 
 def test_staff_read_the_log_in_the_admin_but_cannot_edit_it(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     entry = record(action="test.event")
     assert client.get("/admin/audit/auditentry/").status_code == 200
     assert client.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200

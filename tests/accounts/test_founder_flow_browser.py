@@ -14,7 +14,7 @@ LINK = re.compile(r"https?://[^/\s]+(/\S+/)")
 
 
 def last_link(live_server, containing: str) -> str:
-    links = [link for link in LINK.findall(mail.outbox[-1].body) if containing in link]
+    links = [link for link in LINK.findall(str(mail.outbox[-1].body)) if containing in link]
     assert links, mail.outbox[-1].body
     return live_server.url + links[0]
 
@@ -41,6 +41,10 @@ def test_founder_signs_up_creates_the_startup_and_a_co_founder_joins(live_server
     founder.locator("#id_pitch_fr").fill("Des supports de formation pour les applicateurs du bâtiment.")
     founder.locator("#id_sector").select_option("education")
     founder.get_by_role("button", name="Create the startup").click()
+    # The founder lands on the startup's profile, told who can see it, and goes on to invite a co-founder.
+    expect(founder.get_by_role("heading", level=1)).to_have_text("Kezakoo")
+    expect(founder.get_by_text("Only your startup's members can see this page.")).to_be_visible()
+    founder.get_by_role("link", name="Members", exact=True).click()
     expect(founder.get_by_role("heading", level=1)).to_have_text("Members of Kezakoo")
 
     founder.locator("#id_email").fill("cofounder@example.org")

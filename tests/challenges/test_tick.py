@@ -13,10 +13,10 @@ from tests.factories import PhaseFactory, ProgramFactory
 
 @pytest.mark.django_db
 def test_tick_records_each_transition_once_and_catches_up():
-    program = ProgramFactory()
-    past = PhaseFactory(program=program, order=0)  # opened and closed while nothing ran
-    current = PhaseFactory(program=program, order=1)
-    future = PhaseFactory(program=program, order=2)
+    program = ProgramFactory.create()
+    past = PhaseFactory.create(program=program, order=0)  # opened and closed while nothing ran
+    current = PhaseFactory.create(program=program, order=1)
+    future = PhaseFactory.create(program=program, order=2)
     now = current.starts_at + timedelta(hours=1)
 
     services.phase_tick(now=now)
@@ -37,7 +37,9 @@ def test_tick_records_each_transition_once_and_catches_up():
 
 @pytest.mark.django_db(transaction=True)
 def test_tick_task_runs_on_a_real_worker(celery_worker):
-    phase = PhaseFactory(starts_at=timezone.now() - timedelta(minutes=5), ends_at=timezone.now() + timedelta(days=1))
+    phase = PhaseFactory.create(
+        starts_at=timezone.now() - timedelta(minutes=5), ends_at=timezone.now() + timedelta(days=1)
+    )
 
     tasks.phase_tick.delay()
 

@@ -23,23 +23,23 @@ pytestmark = pytest.mark.django_db
 
 def running_program(**kwargs):
     """A program whose phase 1 (of 3) is open now."""
-    program = ProgramFactory(**kwargs)
+    program = ProgramFactory.create(**kwargs)
     now = timezone.now()
-    PhaseFactory(
+    PhaseFactory.create(
         program=program,
         order=0,
         title="Definition",
         starts_at=now - timedelta(days=40),
         ends_at=now - timedelta(days=10),
     )
-    PhaseFactory(
+    PhaseFactory.create(
         program=program,
         order=1,
         title="Call for applications",
         starts_at=now - timedelta(days=10),
         ends_at=now + timedelta(days=20),
     )
-    PhaseFactory(
+    PhaseFactory.create(
         program=program,
         order=2,
         title="Selection",
@@ -51,10 +51,10 @@ def running_program(**kwargs):
 
 def test_home_shows_the_current_edition_its_open_phase_and_featured_challenges(client):
     program = running_program(name="DataCity Casablanca 2027")
-    ChallengeFactory(program=program, title="Tram at rush hour", is_featured=True)
-    ChallengeFactory(program=program, title="Not featured")
-    ChallengeFactory(program=program, title="Draft one", is_featured=True, status=ChallengeStatus.DRAFT)
-    ProgramFactory(name="Unpublished edition", is_published=False, starts_on=timezone.localdate())
+    ChallengeFactory.create(program=program, title="Tram at rush hour", is_featured=True)
+    ChallengeFactory.create(program=program, title="Not featured")
+    ChallengeFactory.create(program=program, title="Draft one", is_featured=True, status=ChallengeStatus.DRAFT)
+    ProgramFactory.create(name="Unpublished edition", is_published=False, starts_on=timezone.localdate())
 
     response = client.get("/en/")
 
@@ -82,14 +82,16 @@ def test_home_query_count_is_constant(client):
 
     def grow(n):
         while program.challenges.count() < n:
-            ChallengeFactory(program=program, is_featured=True, themes=[ThemeFactory(), ThemeFactory()])
+            ChallengeFactory.create(
+                program=program, is_featured=True, themes=[ThemeFactory.create(), ThemeFactory.create()]
+            )
 
     assert_constant_queries(client, "/", grow, at_most=8)
 
 
 def test_program_page_shows_the_timeline_in_the_program_time_zone(client):
     program = running_program(slug="casa-2027")
-    selection = SelectionFactory(program=program)
+    selection = SelectionFactory.create(program=program)
     response = client.get("/programs/casa-2027/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -103,21 +105,21 @@ def test_program_page_query_count_is_constant(client):
 
     def grow(n):
         while program.challenges.count() < n:
-            challenge = ChallengeFactory(program=program, themes=[ThemeFactory()])
-            SelectionFactory(program=program, challenge=challenge)
+            challenge = ChallengeFactory.create(program=program, themes=[ThemeFactory.create()])
+            SelectionFactory.create(program=program, challenge=challenge)
 
     assert_constant_queries(client, "/programs/casa-2027/", grow, at_most=8)
 
 
 def test_unpublished_program_is_not_found(client):
-    ProgramFactory(slug="hidden", is_published=False)
+    ProgramFactory.create(slug="hidden", is_published=False)
     assert client.get("/programs/hidden/").status_code == 404
 
 
 def test_challenge_list_shows_published_challenges_of_published_editions(client):
-    ChallengeFactory(title="Published")
-    ChallengeFactory(title="Draft", status=ChallengeStatus.DRAFT)
-    ChallengeFactory(title="In a hidden edition", program=ProgramFactory(is_published=False))
+    ChallengeFactory.create(title="Published")
+    ChallengeFactory.create(title="Draft", status=ChallengeStatus.DRAFT)
+    ChallengeFactory.create(title="In a hidden edition", program=ProgramFactory.create(is_published=False))
     html = client.get("/challenges/").content.decode()
     assert "Published" in html
     assert "Draft" not in html
@@ -125,12 +127,12 @@ def test_challenge_list_shows_published_challenges_of_published_editions(client)
 
 
 def test_challenge_list_filters_by_edition_partner_and_theme(client):
-    edition = ProgramFactory(slug="casa")
-    lydec = PartnerFactory(slug="lydec")
-    water = ThemeFactory(slug="water")
-    owned = ChallengeFactory(title="Owned by Lydec", owner=lydec, program=edition)
-    co_sponsored = ChallengeFactory(title="Co-sponsored by Lydec", co_sponsors=[lydec], themes=[water])
-    ChallengeFactory(title="Unrelated")
+    edition = ProgramFactory.create(slug="casa")
+    lydec = PartnerFactory.create(slug="lydec")
+    water = ThemeFactory.create(slug="water")
+    owned = ChallengeFactory.create(title="Owned by Lydec", owner=lydec, program=edition)
+    co_sponsored = ChallengeFactory.create(title="Co-sponsored by Lydec", co_sponsors=[lydec], themes=[water])
+    ChallengeFactory.create(title="Unrelated")
 
     def titles(query):
         response = client.get(f"/challenges/?{query}")
@@ -144,7 +146,7 @@ def test_challenge_list_filters_by_edition_partner_and_theme(client):
 
 
 def test_challenge_list_with_an_unknown_filter_value_says_so(client):
-    ChallengeFactory(title="Still listed")
+    ChallengeFactory.create(title="Still listed")
     response = client.get("/challenges/?partner=nobody")
     assert response.status_code == 200
     assert response.context["filter"].errors
@@ -152,29 +154,31 @@ def test_challenge_list_with_an_unknown_filter_value_says_so(client):
 
 
 def test_challenge_list_query_count_is_constant(client):
-    partner = PartnerFactory()
+    partner = PartnerFactory.create()
 
     def grow(n):
         while partner.owned_challenges.count() < n:
-            ChallengeFactory(owner=partner, themes=[ThemeFactory()], co_sponsors=[PartnerFactory()])
+            ChallengeFactory.create(
+                owner=partner, themes=[ThemeFactory.create()], co_sponsors=[PartnerFactory.create()]
+            )
 
     response = assert_constant_queries(client, "/challenges/", grow, at_most=8)
     assert len(response.context["challenges"]) == 24  # paginated
 
 
 def test_challenge_detail_shows_the_brief_partners_open_data_and_selected_startups(client):
-    owner = PartnerFactory(name="Lydec")
-    challenge = ChallengeFactory(
+    owner = PartnerFactory.create(name="Lydec")
+    challenge = ChallengeFactory.create(
         slug="water-losses",
         title="Cutting water losses",
         problem_statement="Part of the water never reaches a tap.",
         owner=owner,
-        co_sponsors=[PartnerFactory(name="City of Casablanca")],
-        themes=[ThemeFactory(name="Water")],
+        co_sponsors=[PartnerFactory.create(name="City of Casablanca")],
+        themes=[ThemeFactory.create(name="Water")],
     )
-    DatasetFactory(title="Open light points", challenges=[challenge])
-    DatasetFactory(title="Restricted meter data", challenges=[challenge], access_level="restricted")
-    SelectionFactory(program=challenge.program, challenge=challenge, startup__name="AquaSense")
+    DatasetFactory.create(title="Open light points", challenges=[challenge])
+    DatasetFactory.create(title="Restricted meter data", challenges=[challenge], access_level="restricted")
+    SelectionFactory.create(program=challenge.program, challenge=challenge, startup__name="AquaSense")
 
     html = client.get("/challenges/water-losses/").content.decode()
     for text in (
@@ -192,19 +196,19 @@ def test_challenge_detail_shows_the_brief_partners_open_data_and_selected_startu
 
 
 def test_draft_challenge_is_not_found(client):
-    ChallengeFactory(slug="draft", status=ChallengeStatus.DRAFT)
+    ChallengeFactory.create(slug="draft", status=ChallengeStatus.DRAFT)
     assert client.get("/challenges/draft/").status_code == 404
 
 
 def test_challenge_detail_query_count_is_constant(client):
-    challenge = ChallengeFactory(slug="busy")
+    challenge = ChallengeFactory.create(slug="busy")
 
     def grow(n):
         while challenge.co_sponsors.count() < n:
-            challenge.co_sponsors.add(PartnerFactory())
-            challenge.themes.add(ThemeFactory())
-            DatasetFactory(challenges=[challenge])
-            SelectionFactory(program=ProgramFactory(), challenge=challenge)
+            challenge.co_sponsors.add(PartnerFactory.create())
+            challenge.themes.add(ThemeFactory.create())
+            DatasetFactory.create(challenges=[challenge])
+            SelectionFactory.create(program=ProgramFactory.create(), challenge=challenge)
 
     assert_constant_queries(client, "/challenges/busy/", grow, at_most=8)
 
@@ -213,9 +217,9 @@ def test_a_partners_members_preview_its_draft_challenges_and_nobody_else_does(cl
     from datacity.audit.models import AuditEntry
     from tests.factories import PartnerMembershipFactory, UserFactory
 
-    owner_membership = PartnerMembershipFactory()
-    co_sponsor_membership = PartnerMembershipFactory()
-    ChallengeFactory(
+    owner_membership = PartnerMembershipFactory.create()
+    co_sponsor_membership = PartnerMembershipFactory.create()
+    ChallengeFactory.create(
         slug="draft",
         status=ChallengeStatus.DRAFT,
         owner=owner_membership.partner,
@@ -226,7 +230,7 @@ def test_a_partners_members_preview_its_draft_challenges_and_nobody_else_does(cl
         response = client.get("/en/challenges/draft/")
         assert response.status_code == 200
         assert "Draft: only its partners' members see this page" in response.content.decode()
-    outsider = UserFactory()
+    outsider = UserFactory.create()
     client.force_login(outsider)
     assert client.get("/en/challenges/draft/").status_code == 404
     assert AuditEntry.objects.filter(action="access.refused", actor=outsider).count() == 1

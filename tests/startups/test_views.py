@@ -9,9 +9,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_startup_list_shows_only_startups_selected_in_a_published_edition(client):
-    SelectionFactory(startup__name="Kezakoo", program__name="DataCity Casablanca 2017")
-    StartupFactory(name="Applied but not selected")
-    SelectionFactory(startup__name="Selected in a hidden edition", program=ProgramFactory(is_published=False))
+    SelectionFactory.create(startup__name="Kezakoo", program__name="DataCity Casablanca 2017")
+    StartupFactory.create(name="Applied but not selected")
+    SelectionFactory.create(
+        startup__name="Selected in a hidden edition", program=ProgramFactory.create(is_published=False)
+    )
     html = client.get("/startups/").content.decode()
     assert "Kezakoo" in html
     assert "DataCity Casablanca 2017" in html
@@ -20,8 +22,8 @@ def test_startup_list_shows_only_startups_selected_in_a_published_edition(client
 
 
 def test_startup_list_filters_by_sector(client):
-    SelectionFactory(startup__name="AquaSense", startup__sector="water")
-    SelectionFactory(startup__name="TramFlow", startup__sector="mobility")
+    SelectionFactory.create(startup__name="AquaSense", startup__sector="water")
+    SelectionFactory.create(startup__name="TramFlow", startup__sector="mobility")
     response = client.get("/startups/?sector=water")
     assert [startup.name for startup in response.context["startups"]] == ["AquaSense"]
     response = client.get("/startups/?sector=not-a-sector")
@@ -33,14 +35,14 @@ def test_startup_list_query_count_is_constant(client):
 
     def grow(n):
         while Startup.objects.count() < n:
-            SelectionFactory()
+            SelectionFactory.create()
 
     response = assert_constant_queries(client, "/startups/", grow, at_most=4)
     assert len(response.context["startups"]) == 24
 
 
 def test_startup_detail_shows_its_program_challenge_and_sponsor(client):
-    selection = SelectionFactory(
+    selection = SelectionFactory.create(
         startup__slug="kezakoo",
         startup__name="Kezakoo",
         startup__pitch="Training material for building-trade applicators.",
@@ -59,15 +61,15 @@ def test_startup_detail_shows_its_program_challenge_and_sponsor(client):
 
 
 def test_startup_that_was_not_selected_is_not_found(client):
-    StartupFactory(slug="not-selected")
+    StartupFactory.create(slug="not-selected")
     assert client.get("/startups/not-selected/").status_code == 404
 
 
 def test_startup_detail_query_count_is_constant(client):
-    startup = StartupFactory(slug="veteran")
+    startup = StartupFactory.create(slug="veteran")
 
     def grow(n):
         while startup.selections.count() < n:
-            SelectionFactory(startup=startup)
+            SelectionFactory.create(startup=startup)
 
     assert_constant_queries(client, "/startups/veteran/", grow, at_most=4)

@@ -18,6 +18,7 @@ from django.db import models, transaction
 
 from challenges.models import Challenge, ChallengeStatus, JuryMembership, Phase, Program, Theme
 from datacity.accounts.roles import JURY
+from datacity.audit.context import system_context
 from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datasets.models import Dataset
@@ -41,7 +42,7 @@ class Upserter:
         self.updated = 0
 
     def __call__(self, model: type[models.Model], lookup: dict, values: dict) -> models.Model:
-        instance = model.objects.filter(**lookup).first()
+        instance = model._default_manager.filter(**lookup).first()
         if instance is None:
             instance = model(**lookup, **values)
             instance.full_clean()
@@ -73,7 +74,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         upsert = Upserter()
-        with transaction.atomic():
+        with system_context("load_demo"), transaction.atomic():
             partners = self.load_partners(upsert)
             program = self.load_program(upsert)
             challenges = self.load_challenges(upsert, program, partners)
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             accounts = self.load_accounts(upsert, program, partners, startups)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo edition “{program.name_fr}” ready: {upsert.created} rows created, {upsert.updated} updated."
+                f"Demo edition “{program.name}” ready: {upsert.created} rows created, {upsert.updated} updated."
             )
         )
         if accounts:

@@ -1,0 +1,112 @@
+"""Who is acting, from where, under which request id: set once per request, task or command, read by `record()`.
+
+Services take the acting person (`actor`) and never the HTTP request; the address and the request id an audit
+entry carries come from this context, which the middleware sets for web requests and which Celery tasks and
+management commands set for themselves (a "system" actor named after the task or command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+# An id set by the proxy in front is kept only if it is a plain token: it ends up in logs and in the audit log.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    user: Any = None  # the request's user (possibly lazy, possibly anonymous), or None outside requests
+    ip_address: str | None = None
+    request_id: str = ""
+    system: str = ""  # the task or command acting, when no person is
+    path: str = ""  # the page asked for, in a request
+
+    @property
+    def actor(self) -> Any:
+        """The authenticated person of this context, or None."""
+        user = self.user
+        return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+_NOBODY = AuditContext()
+_current: ContextVar[AuditContext | None] = ContextVar("audit_context", default=None)
+
+
+def current() -> AuditContext:
+    return _current.get() or _NOBODY
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def bind(context: AuditContext) -> Token[AuditContext | None]:
+    return _current.set(context)
+
+
+def unbind(token: Token[AuditContext | None]) -> None:
+    _current.reset(token)
+
+
+@contextlib.contextmanager
+def system_context(name: str, *, request_id: str = "") -> Iterator[AuditContext]:
+    """Run a block as the system actor `name` (a Celery task, a management command)."""
+    context = AuditContext(system=name, request_id=request_id or new_request_id())
+    token = bind(context)
+    try:
+        yield context
+    finally:
+        unbind(token)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client address as the first trusted hop sees it (REMOTE_ADDR; the proxy in front sets it right)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def request_id_of(request: HttpRequest) -> str:
+    """The id a trusted proxy gave this request (X-Request-ID), else a new one."""
+    incoming = request.META.get(REQUEST_ID_HEADER, "")
+    return incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
+
+
+class AuditContextMiddleware:
+    """Binds the request's user, address and id for the duration of the request; echoes the id in a header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = request_id_of(request)  # type: ignore[attr-defined]
+        token = bind(
+            AuditContext(
+                user=getattr(request, "user", None),
+                ip_address=client_ip(request),
+                request_id=request.request_id,  # type: ignore[attr-defined]
+                path=request.path,
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            unbind(token)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds the current request (or task) id to every log record, the id the audit log and X-Request-ID carry."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current().request_id or "-"
+        return True

@@ -1,0 +1,49 @@
+"""The platform's error pages (400, 403, 404, 500): its layout, in the visitor's language, with the right status.
+
+The language is already active: LocaleMiddleware chose it from the URL's prefix before the error happened.
+"""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+logger = logging.getLogger(__name__)
+
+# Sent when even the 500 page cannot be rendered (a broken template or static files manifest): no template at all.
+BARE_SERVER_ERROR = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>DataCity</title></head>'
+    '<body><h1>Erreur du serveur (500)</h1><p lang="en">Server error (500)</p></body></html>'
+)
+
+
+# Like Django's own handlers, each makes sure the CSRF cookie goes out with the page: the layout's language form
+# needs it, and an error can happen before CsrfViewMiddleware has seen the request.
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+@requires_csrf_token
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, rendered without the context processors: no session, user, messages or database, which may be
+    what failed. The layout only reads the request's path and the CSRF token, neither of which needs them."""
+    try:
+        body = loader.get_template("500.html").render({"request": request, "csrf_token": get_token(request)})
+    except Exception:  # the page that reports errors must not raise one
+        logger.exception("The 500 page could not be rendered")
+        body = BARE_SERVER_ERROR
+    return HttpResponseServerError(body)

@@ -1,0 +1,1 @@
+"""The test suite's PostgreSQL backend (see `base`)."""
