@@ -21,8 +21,3 @@ def visible_or_404(visible: "models.QuerySet[M]", **lookup: Any) -> M:
     if hidden is not None:
         record(action="access.refused", obj=hidden, path=current().path)
     raise Http404
-
-
-def get_visible_or_404(request: Any, visible: "models.QuerySet[M]", **lookup: Any) -> M:
-    """`visible_or_404` for callers that still pass the request (the audit context already knows it)."""
-    return visible_or_404(visible, **lookup)
