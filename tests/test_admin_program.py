@@ -443,6 +443,25 @@ def test_the_database_refuses_a_phase_outside_its_edition():
     assert not Phase.objects.exists()
 
 
+def test_the_database_accepts_a_phase_filling_its_edition_exactly_whatever_its_own_time_zone_data():
+    """Midnight in Casablanca is 23:00 UTC the day before from April 2027: a database whose time zone rules differ
+    from Python's (as an embedded server's did) must not refuse a phase that the forms accept."""
+    program = ProgramFactory.create(starts_on=date(2027, 4, 1), ends_on=date(2027, 10, 31), time_zone=CASABLANCA)
+
+    immediately(
+        lambda: Phase.objects.create(
+            program=program,
+            order=0,
+            kind="prototyping",
+            title="Tout",
+            starts_at=at(2027, 4, 1),
+            ends_at=at(2027, 11, 1),
+        )
+    )
+
+    assert Phase.objects.filter(program=program).count() == 1
+
+
 def test_the_database_refuses_an_edition_moved_away_from_its_phases_but_not_both_moved_together():
     program = edition_2027()
     phase = PhaseFactory.create(program=program, order=0, starts_at=at(2027, 10, 1, 9), ends_at=at(2027, 10, 31, 18))

@@ -168,8 +168,10 @@ def test_the_application_role_appends_to_the_audit_log_but_cannot_change_empty_o
         grant_app_role_after_migrate(sender=apps.get_app_config("audit"), using="default")
 
     database = connection.settings_dict
+    # The embedded server is reached through a socket folder, which django-environ puts in OPTIONS["host"].
+    host = database["HOST"] or database.get("OPTIONS", {}).get("host")
     as_app = psycopg2.connect(
-        dbname=database["NAME"], host=database["HOST"], port=database["PORT"] or 5432, user=role, password=password
+        dbname=database["NAME"], host=host, port=database["PORT"] or 5432, user=role, password=password
     )
     as_app.autocommit = True
     try:
