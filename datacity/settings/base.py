@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_filters",
     "datacity.accounts",
     "datacity.audit",
+    "datacity.notifications",
     "datacity.core",
     "datacity.demo",
     "partners",
@@ -226,6 +227,23 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DataCity <no-reply@datacity.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail provider's API instead of SMTP (django-anymail): EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend
+# and its settings as JSON in ANYMAIL, e.g. {"MAILGUN_API_KEY": "..."}.
+if env("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = env("EMAIL_BACKEND")
+ANYMAIL = env.json("ANYMAIL", default={})
+
+# --- Notifications: the outbox (datacity.notifications) -------------------------------------------------------
+# A dispatcher holds the rows it claimed this long; if it dies, they are due again after it (longer than a task).
+NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=300)
+# A failed mail is retried after about 30 s, 1, 2, 4... minutes (at most an hour), then given up and recorded.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=10)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+# How long one dispatch task sends before handing over to a fresh one (under the task's time limit).
+NOTIFICATION_DISPATCH_SECONDS = env.int("NOTIFICATION_DISPATCH_SECONDS", default=50)
+# /health/ answers 503 when the phase tick has not run for this long.
+CLOCK_LATE_SECONDS = env.int("CLOCK_LATE_SECONDS", default=300)
 
 # --- Celery: Redis broker, no result backend, idempotent tasks acknowledged late -------------------------------
 CELERY_BROKER_URL = REDIS_URL
@@ -240,11 +258,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# The schedule lives in the database only (seeded once by the notifications app's migration, then edited by staff
+# in the admin): no CELERY_BEAT_SCHEDULE here, which beat would write over staff's edits at every start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    # Phase state is derived from dates; this idempotent tick only records the transitions (decision 2).
-    "phase-tick": {"task": "challenges.tasks.phase_tick", "schedule": 60.0},
-}
 
 # --- Logging --------------------------------------------------------------------------------------------------
 LOGGING = {

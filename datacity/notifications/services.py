@@ -1,0 +1,346 @@
+"""Writing notices into the outbox and sending them: every mail of the platform leaves through here.
+
+`notify()` and `notify_mail()` are called inside the transaction of the event that causes the notice, so the notice
+exists exactly when the event does. After commit a dispatch task is enqueued; if that message is lost (Redis
+restarted, worker killed), the minute sweep finds the rows still pending and enqueues another.
+"""
+
+import logging
+import random
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import models, transaction
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from datacity.audit.services import record
+
+from . import kinds
+from .kinds import Delivery, Kind
+from .models import Digest, MailState, Notification, Preference
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+
+
+def _object_fields(obj: models.Model | None) -> dict[str, Any]:
+    if obj is None:
+        return {"content_type": None, "object_id": None}
+    return {"content_type": ContentType.objects.get_for_model(obj), "object_id": obj.pk}
+
+
+def _mail_state(kind: Kind, delivery: str) -> str:
+    if not kind.optional:
+        return MailState.PENDING
+    return {Delivery.IMMEDIATELY: MailState.PENDING, Delivery.DIGEST: MailState.DIGEST}.get(delivery, MailState.NONE)
+
+
+def notify(
+    *,
+    kind: Kind,
+    recipients: Iterable[Any] | models.QuerySet,
+    obj: models.Model | None = None,
+    key: str = "",
+    url: str = "",
+    context: Mapping[str, Any] | None = None,
+) -> int:
+    """One notice of `kind` about `obj` to each recipient (users, or a queryset of them), in the caller's transaction.
+
+    Written in bulk, a chunk at a time (a call's close may concern tens of thousands of people); a recipient who
+    already has this notice gets no second one (the database's uniqueness, not a check that could race). Each
+    person's preference for the kind decides the mail: now, in the daily digest, or none. Returns the rows offered.
+    """
+    if isinstance(recipients, models.QuerySet):
+        people = recipients.order_by().values_list("pk", "email", "language").distinct().iterator(chunk_size=CHUNK)
+    else:
+        people = ((user.pk, user.email, user.language) for user in recipients)
+    object_fields = _object_fields(obj)
+    context = dict(context or {})
+    offered = 0
+    now = timezone.now()
+    with transaction.atomic():
+        while chunk := list(islice(people, CHUNK)):
+            chosen = {}
+            if kind.optional:
+                chosen = dict(
+                    Preference.objects.filter(kind=kind.name, user__in=[pk for pk, _, _ in chunk]).values_list(
+                        "user_id", "delivery"
+                    )
+                )
+            rows = [
+                Notification(
+                    recipient_id=pk,
+                    email=email,
+                    language=language or settings.LANGUAGE_CODE,
+                    kind=kind.name,
+                    key=key,
+                    url=url,
+                    context=context,
+                    created_at=now,
+                    next_attempt_at=now,
+                    mail_state=_mail_state(kind, chosen.get(pk, kind.default)),
+                    **object_fields,
+                )
+                for pk, email, language in chunk
+            ]
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            offered += len(rows)
+        if offered:
+            transaction.on_commit(enqueue_dispatch)
+    return offered
+
+
+def notify_mail(
+    *,
+    kind: Kind,
+    message: EmailMessage,
+    recipient: Any = None,
+    obj: models.Model | None = None,
+    key: str | None = None,
+) -> Notification | None:
+    """A mail already written (in the language of the moment), to leave through the outbox like every other.
+
+    allauth's mails and invitations are written where their one-time link exists; they are stored as they are and
+    sent by the dispatcher, so a mail relay that is down never fails the web request. `key` defaults to a new value:
+    every such mail is its own event (a second password reset is a second mail).
+    """
+    html = ""
+    if isinstance(message, EmailMultiAlternatives):
+        html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+    row = Notification(
+        recipient=recipient,
+        email=message.to[0],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        kind=kind.name,
+        key=uuid.uuid4().hex if key is None else key,
+        subject=" ".join(str(message.subject).split())[:300],
+        body_text=message.body,
+        body_html=html,
+        mail_state=MailState.PENDING,
+        **_object_fields(obj),
+    )
+    with transaction.atomic():
+        created = Notification.objects.bulk_create([row], ignore_conflicts=True)
+        transaction.on_commit(enqueue_dispatch)
+    return created[0] if created and created[0].pk else None
+
+
+def enqueue_dispatch() -> None:
+    """Ask a worker to send what is pending; a broker that is down is only logged (the minute sweep catches up)."""
+    from .tasks import dispatch
+
+    try:
+        dispatch.delay()
+    except Exception:
+        logger.warning("Could not enqueue the notification dispatch; the sweep will.", exc_info=True)
+
+
+# --- Sending --------------------------------------------------------------------------------------------------
+
+
+def absolute(url: str) -> str:
+    return settings.SITE_URL.rstrip("/") + url if url.startswith("/") else url
+
+
+def render(notification: Notification) -> EmailMultiAlternatives:
+    """The mail of a notice, in the recipient's language, with absolute links (SITE_URL) whoever writes it."""
+    if notification.subject:
+        subject, text, html = notification.subject, notification.body_text, notification.body_html
+    else:
+        kind = kinds.get(notification.kind)
+        context = {
+            **notification.context,
+            "notification": notification,
+            "object": notification.target,
+            "link": absolute(notification.url) if notification.url else "",
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            "centre_link": absolute("/notifications/"),
+        }
+        with translation.override(notification.language):
+            subject = " ".join(render_to_string(f"{kind.template}_subject.txt", context).split())
+            text = render_to_string(f"{kind.template}_body.txt", context)
+            html = render_to_string("notifications/mail.html", {**context, "subject": subject, "text": text})
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[notification.email],
+        headers={"Message-ID": f"<notification-{notification.pk}@{settings.SITE_URL.split('://')[-1].split('/')[0]}>"},
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 30 s, 1, 2, 4... minutes, at most an hour, each drawn at random
+    between half and all of it so that many failed mails do not all come back at the same second."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_SECONDS, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+    )
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def claim_batch(*, now: datetime, size: int) -> tuple[uuid.UUID, list[int]]:
+    """Take up to `size` due rows for this dispatcher: rows another dispatcher holds are skipped, not waited for.
+
+    The claim is a lease (NOTIFICATION_CLAIM_SECONDS): if this worker dies, the rows become due again when it ends.
+    """
+    claim = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.due(now)
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:size]
+        )
+        if ids:
+            lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+            Notification.objects.filter(pk__in=ids).update(claim=claim, claimed_until=lease)
+    return claim, ids
+
+
+def _failed(notification: Notification, claim: uuid.UUID, error: BaseException) -> None:
+    attempts = notification.attempts + 1
+    message = f"{type(error).__name__}: {error}"[:2000]
+    if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        Notification.objects.filter(pk=notification.pk, claim=claim).update(
+            mail_state=MailState.FAILED, attempts=attempts, last_error=message, claim=None, claimed_until=None
+        )
+        logger.error("Notification %s to %s failed for good: %s", notification.pk, notification.email, message)
+        record(action="notification.failed", obj=notification, kind=notification.kind, error=message)
+        return
+    Notification.objects.filter(pk=notification.pk, claim=claim).update(
+        attempts=attempts,
+        last_error=message,
+        next_attempt_at=timezone.now() + retry_delay(attempts),
+        claim=None,
+        claimed_until=None,
+    )
+    logger.warning(
+        "Notification %s to %s failed (attempt %s): %s", notification.pk, notification.email, attempts, message
+    )
+
+
+def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
+    """Send the claimed rows over one mail connection, each marked sent the moment it has left."""
+    rows = list(Notification.objects.filter(pk__in=ids, claim=claim).order_by("pk").prefetch_related("target"))
+    sent = 0
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:
+        for notification in rows:
+            _failed(notification, claim, error)
+        return 0
+    try:
+        for notification in rows:
+            try:
+                message = render(notification)
+                message.connection = connection
+                message.send()
+            except Exception as error:
+                _failed(notification, claim, error)
+                continue
+            done = {"mail_state": MailState.SENT, "sent_at": timezone.now(), "claim": None, "claimed_until": None}
+            if kinds.KINDS.get(notification.kind, kinds.DIGEST).secret:
+                done |= {"body_text": "", "body_html": ""}
+            Notification.objects.filter(pk=notification.pk, claim=claim).update(**done)
+            logger.info("Sent notification %s (%s) to %s", notification.pk, notification.kind, notification.email)
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def dispatch_pending(*, batch_size: int = 50, seconds: float | None = None) -> tuple[int, bool]:
+    """Send due mails, batch after batch, for about `seconds`; returns (sent, whether due rows may be left)."""
+    budget = settings.NOTIFICATION_DISPATCH_SECONDS if seconds is None else seconds
+    started = timezone.now()
+    sent = 0
+    while True:
+        now = timezone.now()
+        if (now - started).total_seconds() >= budget:
+            return sent, True
+        claim, ids = claim_batch(now=now, size=batch_size)
+        if not ids:
+            return sent, False
+        sent += send_batch(claim, ids)
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Enqueue a dispatch when due rows wait (a lost task message, a retry whose time has come); returns their count."""
+    waiting = Notification.objects.due(now or timezone.now()).count()
+    if waiting:
+        enqueue_dispatch()
+    return waiting
+
+
+# --- Digests --------------------------------------------------------------------------------------------------
+
+
+def send_digests(*, now: datetime | None = None) -> int:
+    """Gather each person's notices waiting for the digest into one mail (itself an outbox row); once a day each."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    waiting = (
+        Notification.objects.filter(mail_state=MailState.DIGEST, created_at__lte=now)
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values_list("recipient", flat=True)
+    )
+    made = 0
+    for user_id in waiting.iterator():
+        with transaction.atomic():
+            digest, created = Digest.objects.get_or_create(user_id=user_id, day=day)
+            if not created:
+                continue
+            Notification.objects.filter(recipient_id=user_id, mail_state=MailState.DIGEST, created_at__lte=now).update(
+                mail_state=MailState.SENT, digest=digest, sent_at=now
+            )
+            notify(kind=kinds.DIGEST, recipients=digest_recipient(user_id), obj=digest, url="/notifications/")
+            made += 1
+    return made
+
+
+def digest_recipient(user_id: int) -> models.QuerySet:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()._default_manager.filter(pk=user_id)
+
+
+# --- The person's side ----------------------------------------------------------------------------------------
+
+
+def set_preferences(*, user: Any, choices: Mapping[str, str]) -> None:
+    """Store a person's choices for optional kinds (a choice equal to the default is stored too: it is explicit)."""
+    with transaction.atomic():
+        for name, delivery in choices.items():
+            kind = kinds.get(name)
+            if not kind.optional:
+                continue
+            Preference.objects.update_or_create(user=user, kind=name, defaults={"delivery": delivery})
+        record(action="notifications.preferences_changed", actor=user, obj=user, choices=dict(choices))
+
+
+def mark_read(*, user: Any, notifications: models.QuerySet | None = None) -> int:
+    """Mark a person's notices read (all of them when `notifications` is None); others' rows are never touched."""
+    queryset = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notifications is not None:
+        queryset = queryset.filter(pk__in=notifications.values("pk"))
+    return queryset.update(read_at=timezone.now())
+
+
+def delivery_for(user: Any) -> dict[str, str]:
+    """Each optional kind's delivery for `user`: their choice, else the kind's default."""
+    chosen = dict(Preference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind.name: chosen.get(kind.name, kind.default) for kind in kinds.optional_kinds()}
