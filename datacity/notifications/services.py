@@ -187,7 +187,7 @@ def retry_delay(attempts: int) -> timedelta:
     ceiling = min(
         settings.NOTIFICATION_RETRY_MAX_SECONDS, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
     )
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not a secret
 
 
 def claim_batch(*, now: datetime, size: int) -> tuple[uuid.UUID, list[int]]:
