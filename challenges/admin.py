@@ -25,7 +25,7 @@ from .models import (
     ProgramQuerySet,
     Theme,
 )
-from .services import JURY_SPACE
+from .services import JURY_SPACE, phase_save
 
 
 def offers_standard_phases(program: Program | None) -> bool:
@@ -46,6 +46,9 @@ class PhaseInline(ServiceInline, TranslationStackedInline):
 
     def get_extra(self, request, obj=None, **kwargs) -> int:
         return len(standard_phases()) if offers_standard_phases(obj) else 0
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        phase_save(phase=instance, actor=actor, m2m=m2m)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -127,6 +130,9 @@ class PhaseAdmin(ServiceModelAdmin, TranslationAdmin):
     search_fields = ["title_fr", "title_ar", "title_en"]
     ordering = ["-program__starts_on", "order"]
 
+    def save_service(self, *, instance, actor, m2m) -> None:
+        phase_save(phase=instance, actor=actor, m2m=m2m)
+
     @admin.display(description=_("status"))
     def status_display(self, obj: Phase) -> str:
         return obj.get_status_display()
@@ -136,7 +142,7 @@ class PhaseAdmin(ServiceModelAdmin, TranslationAdmin):
 class PhaseTransitionAdmin(admin.ModelAdmin):
     """What the clock recorded: read-only, and for superusers only (a technical table, see datacity.admin_site)."""
 
-    list_display = ["phase", "status", "recorded_at"]
+    list_display = ["phase", "sequence", "status", "at", "recorded_at"]
     list_filter = ["status", "phase__program"]
     list_select_related = ["phase__program"]
 

@@ -76,6 +76,35 @@ class EditionState:
         )
 
 
+OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_offsets(value: str) -> list[tuple[int, str]]:
+    """ "7d 1d 2h" → [(7, "d"), (1, "d"), (2, "h")], longest first; ValueError when a part is not <number><d|h|m>."""
+    offsets = []
+    for part in value.replace(",", " ").split():
+        number, unit = part[:-1], part[-1:].lower()
+        if unit not in OFFSET_UNITS or not number.isdigit() or not 0 < int(number) <= 999:
+            raise ValueError(part)
+        offsets.append((int(number), unit))
+    return sorted(set(offsets), key=lambda offset: timedelta(**{OFFSET_UNITS[offset[1]]: offset[0]}), reverse=True)
+
+
+def validate_offsets(value: str) -> None:
+    try:
+        parse_offsets(value)
+    except ValueError as error:
+        raise ValidationError(
+            _("%(part)s is not a delay: write numbers followed by d (days), h (hours) or m (minutes), e.g. 7d 1d 2h."),
+            params={"part": str(error)[:20]},
+        ) from None
+
+
+class LateReminders(models.TextChoices):
+    SEND = "send", _("Send them late, once")
+    SKIP = "skip", _("Skip them")
+
+
 class ProgramQuerySet(models.QuerySet):
     def published(self) -> "ProgramQuerySet":
         return self.filter(is_published=True)
@@ -109,6 +138,22 @@ class Program(TimeStampedModel):
         help_text=_("Deadlines are shown and understood in this time zone."),
     )
     is_published = models.BooleanField(_("published"), default=False)
+    reminder_offsets = models.CharField(
+        _("reminders before a deadline"),
+        max_length=100,
+        default="7d 1d 2h",
+        validators=[validate_offsets],
+        help_text=_(
+            'When people are reminded before a phase ends, e.g. "7d 1d 2h" (days are calendar days in the '
+            "edition's time zone, hours and minutes are exact durations)."
+        ),
+    )
+    late_reminders = models.CharField(
+        _("reminders missed while the platform was down"),
+        max_length=8,
+        choices=LateReminders,
+        default=LateReminders.SEND,
+    )
 
     objects = ProgramQuerySet.as_manager()
 
@@ -317,22 +362,56 @@ class Phase(models.Model):
 
 
 class PhaseTransition(models.Model):
-    """A phase status change, recorded once by the periodic tick: the hook for notices and the audit trail."""
+    """A phase status change, recorded once by the clock (challenges.clock): the trace and the hook for notices.
+
+    A phase's transitions form a sequence (opened, closed; and, when staff move its dates, reopened or postponed):
+    `sequence` numbers them per phase, and its uniqueness is what keeps two ticks at the same instant from
+    recording one change twice. `at` is the instant the dates give for the change, `recorded_at` when the tick saw it.
+    """
 
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="transitions")
-    status = models.CharField(max_length=16, choices=PhaseStatus)
-    recorded_at = models.DateTimeField(default=timezone.now)
+    sequence = models.PositiveIntegerField(_("sequence"))
+    status = models.CharField(_("status"), max_length=16, choices=PhaseStatus)
+    at = models.DateTimeField(_("at"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("phase transition")
         verbose_name_plural = _("phase transitions")
-        ordering = ["recorded_at"]
+        ordering = ["at", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["phase", "status"], name="challenges_transition_once"),
+            models.UniqueConstraint(fields=["phase", "sequence"], name="challenges_transition_once"),
         ]
 
     def __str__(self) -> str:
         return f"{self.phase}: {self.status}"
+
+
+class ReminderRun(models.Model):
+    """One reminder moment dealt with: (phase, reminder, offset) for the phase's end at that time. Recorded by the
+    clock once its notices are written (or skipped), so each moment is looked at once, even after downtime."""
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="reminder_runs")
+    reminder = models.CharField(max_length=64)
+    offset = models.CharField(max_length=8)
+    deadline = models.DateTimeField()
+    due_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveIntegerField(default=0)
+    skipped = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phase", "reminder", "offset", "deadline"], name="challenges_reminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase}: {self.reminder} {self.offset}"
 
 
 class Theme(models.Model):

@@ -1,18 +1,18 @@
 """Writes that matter on the program side; views, admin, tasks and tests all go through these."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 
 from datacity.accounts.roles import JURY
 from datacity.core.organisations import Space, invitation_accept, membership_remove
 from datacity.core.services import audited_save
 
-from .models import Challenge, ChallengeStatus, JuryInvitation, JuryMembership, Phase, PhaseStatus, PhaseTransition
+from . import clock
+from .models import Challenge, ChallengeStatus, JuryInvitation, JuryMembership, Phase, PhaseTransition
 
 JURY_SPACE = Space(
     name="jury",
@@ -23,31 +23,26 @@ JURY_SPACE = Space(
 )
 
 
-@transaction.atomic
-def phase_tick(*, now: datetime | None = None) -> list[PhaseTransition]:
-    """Record every phase opening and closing that has happened by `now` and was not recorded yet; return them
-    (a transition another worker recorded in the same instant may be among them and is then not written twice).
+def phase_tick(*, now: datetime | None = None, catch_up: timedelta | None = clock.CATCH_UP) -> list[PhaseTransition]:
+    """Run the program clock once (challenges.clock.tick): the transitions it recorded, in order.
 
-    Status itself is always derived from the dates; this only leaves a trace
-    once per transition. Idempotent and safe under concurrency: the unique (phase, status) constraint plus
-    `ignore_conflicts` means a second tick, or two workers at once, add nothing. After downtime it catches up:
-    a phase that opened and closed while nothing ran gets both transitions.
+    Status itself is always derived from the dates; this leaves a trace once per change, writes the notices it
+    implies and the reminders that are due. Idempotent, serialised by a database lock (two ticks at once record
+    each change once), and it catches up after downtime.
     """
-    now = now or timezone.now()
-    started = Phase.objects.filter(starts_at__lte=now).exclude(transitions__status=PhaseStatus.OPEN)
-    ended = Phase.objects.filter(ends_at__lte=now).exclude(transitions__status=PhaseStatus.CLOSED)
-    pending = [
-        PhaseTransition(phase_id=pk, status=PhaseStatus.OPEN, recorded_at=now)
-        for pk in started.values_list("pk", flat=True)
-    ]
-    pending += [
-        PhaseTransition(phase_id=pk, status=PhaseStatus.CLOSED, recorded_at=now)
-        for pk in ended.values_list("pk", flat=True)
-    ]
-    if not pending:
-        return []
-    PhaseTransition.objects.bulk_create(pending, ignore_conflicts=True)
-    return pending
+    transitions, _runs = clock.tick(now=now, catch_up=catch_up)
+    return transitions
+
+
+@transaction.atomic
+def phase_save(*, phase: Phase, actor: Any, m2m: Mapping[str, Any] | None = None, now: datetime | None = None) -> Phase:
+    """Create or change a phase. When its dates move, everyone already told about it is told of the new dates; the
+    clock's transitions and reminders follow the new dates by themselves (they are computed from them)."""
+    was = Phase.objects.filter(pk=phase.pk).values_list("starts_at", "ends_at").first() if phase.pk else None
+    audited_save(instance=phase, actor=actor, m2m=m2m)
+    if was is not None and was != (phase.starts_at, phase.ends_at):
+        clock.announce_new_dates(phase, was=was, now=now)
+    return phase
 
 
 def jury_role_sync(user: Any) -> None:

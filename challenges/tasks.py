@@ -7,5 +7,5 @@ from . import services
 
 @app.task(acks_late=True, time_limit=120, soft_time_limit=100)
 def phase_tick() -> int:
-    """Run every minute by beat (seeded in the database, see the notifications migration 0002); returns how many transitions were recorded."""
+    """Run every minute by beat (seeded in the database by the notifications app); returns the transitions recorded."""
     return len(services.phase_tick())

@@ -443,7 +443,7 @@ def world(db):
     w.program = ProgramFactory.create(is_published=True)
     w.hidden_program = ProgramFactory.create(is_published=False)
     phase = PhaseFactory.create(program=w.program, order=0)
-    PhaseTransition.objects.create(phase=phase, status=PhaseStatus.OPEN, recorded_at=timezone.now())
+    PhaseTransition.objects.create(phase=phase, sequence=1, status=PhaseStatus.OPEN, at=phase.starts_at)
     w.challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, themes=[ThemeFactory.create()])
     w.draft_challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, status="draft")
     w.open_dataset = DatasetFactory.create(owner=w.partner_x, challenges=[w.challenge])
