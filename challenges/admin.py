@@ -23,6 +23,7 @@ from .models import (
     PhaseTransition,
     Program,
     ProgramQuerySet,
+    ReminderRun,
     Theme,
 )
 from .services import JURY_SPACE, phase_save
@@ -136,6 +137,21 @@ class PhaseAdmin(ServiceModelAdmin, TranslationAdmin):
     @admin.display(description=_("status"))
     def status_display(self, obj: Phase) -> str:
         return obj.get_status_display()
+
+
+@admin.register(ReminderRun)
+class ReminderRunAdmin(admin.ModelAdmin):
+    """The reminder moments the clock dealt with (sent, or skipped): read-only, a technical table."""
+
+    list_display = ["phase", "reminder", "offset", "due_at", "recorded_at", "recipients", "skipped"]
+    list_filter = ["skipped", "reminder", "phase__program"]
+    list_select_related = ["phase__program"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PhaseTransition)

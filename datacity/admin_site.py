@@ -36,7 +36,7 @@ SECTIONS = (
     Section(_("Startups"), ("startups.startup", "startups.selection", "startups.startupinvitation")),
     Section(_("Jury"), ("challenges.juryinvitation",)),
     Section(_("Data catalogue"), ("datasets.dataset",)),
-    Section(_("People and accounts"), ("accounts.user",)),
+    Section(_("People and accounts"), ("accounts.user", "notifications.notification")),
     Section(_("Audit log"), ("audit.auditentry",)),
 )
 
@@ -47,6 +47,7 @@ TECHNICAL_SECTIONS = (
         _("Scheduling (technical)"),
         (
             "challenges.phasetransition",
+            "challenges.reminderrun",
             "django_celery_beat.periodictask",
             "django_celery_beat.crontabschedule",
             "django_celery_beat.intervalschedule",

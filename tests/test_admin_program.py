@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,7 +19,7 @@ from datacity.accounts.roles import PROGRAM_MANAGER
 from partners.models import PartnerInvitation
 from tests.admin_forms import admin_change_data
 from tests.factories import CASABLANCA, PartnerFactory, PhaseFactory, ProgramFactory, UserFactory
-from tests.utils import assert_constant_queries, translated
+from tests.utils import assert_constant_queries, send_outbox, translated
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +81,8 @@ def program_form(**extra) -> dict:
         "ends_on": "2027-10-31",
         "time_zone": "Africa/Casablanca",
         "is_published": "on",
+        "reminder_offsets": "7d 1d 2h",
+        "late_reminders": "send",
         "phases-INITIAL_FORMS": "0",
         "phases-MIN_NUM_FORMS": "0",
         "phases-MAX_NUM_FORMS": "1000",
@@ -486,9 +487,7 @@ def test_the_database_refuses_an_edition_moved_away_from_its_phases_but_not_both
 
 
 # --- Invitations --------------------------------------------------------------------------------------------------
-def test_the_partner_page_links_to_inviting_a_member_and_the_mail_is_confirmed(
-    superuser_client, django_capture_on_commit_callbacks
-):
+def test_the_partner_page_links_to_inviting_a_member_and_the_mail_is_confirmed(superuser_client):
     partner = PartnerFactory.create(name="Lydec")
     change = reverse("admin:partners_partner_change", args=[partner.pk])
 
@@ -505,17 +504,16 @@ def test_the_partner_page_links_to_inviting_a_member_and_the_mail_is_confirmed(
     assert help_text in form_page.content.decode()
 
     invitation = {"partner": partner.pk, "email": "first@lydec.example.ma", "role": "owner"}
-    with django_capture_on_commit_callbacks(execute=True):
-        response = superuser_client.post(url, invitation, follow=True)
+    response = superuser_client.post(url, invitation, follow=True)
 
     assert response.redirect_chain[-1][0] == change
     (message,) = [str(message) for message in response.context["messages"]]  # the mail's, not Django's "added"
     assert "first@lydec.example.ma" in message
     assert PartnerInvitation.objects.get().role == "owner"
-    assert [message.to for message in mail.outbox] == [["first@lydec.example.ma"]]
+    assert [message.to for message in send_outbox()] == [["first@lydec.example.ma"]]
 
 
-def test_the_jury_invitation_asks_no_role_and_its_mail_says_jury(superuser_client, django_capture_on_commit_callbacks):
+def test_the_jury_invitation_asks_no_role_and_its_mail_says_jury(superuser_client):
     program = edition_2027(name="DataCity Casablanca 2027")
     change = reverse("admin:challenges_program_change", args=[program.pk])
     page = superuser_client.get(change)
@@ -524,12 +522,11 @@ def test_the_jury_invitation_asks_no_role_and_its_mail_says_jury(superuser_clien
     form_page = superuser_client.get(url)
     assert "role" not in form_page.context["adminform"].form.fields
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = superuser_client.post(url, {"program": program.pk, "email": "juror@example.org"}, follow=True)
+    response = superuser_client.post(url, {"program": program.pk, "email": "juror@example.org"}, follow=True)
 
     assert response.redirect_chain[-1][0] == change
     assert JuryInvitation.objects.get().role == "member"
-    (message,) = mail.outbox
+    (message,) = send_outbox()
     assert "jury" in message.subject.lower()
     assert "DataCity Casablanca 2027" in message.subject
     assert "jury" in message.body.lower()

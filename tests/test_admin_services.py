@@ -3,13 +3,14 @@ the fields that changed, from what, to what."""
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core import mail
 from django.urls import reverse
 
+from challenges import services
 from challenges.models import Challenge, ChallengeStatus, JuryMembership
 from datacity.accounts.roles import JURY
 from datacity.audit.models import AuditEntry
 from datacity.core.models import MembershipRole
+from datacity.notifications.models import Notification
 from partners.models import PartnerInvitation, PartnerMembership
 from startups.models import Selection, StartupMembership
 from tests.admin_forms import admin_change_data
@@ -26,6 +27,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
+from tests.utils import send_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,21 @@ def test_phase_dates_moved_in_the_admin_are_audited(client, staff):
     changes = last_entry("phase.updated").details["changes"]
     assert set(changes) == {"starts_at"}
     assert changes["starts_at"]["from"] != changes["starts_at"]["to"]
+
+
+def test_phase_dates_moved_in_the_admin_are_announced_to_those_told(client, staff):
+    phase = PhaseFactory.create()
+    told = UserFactory.create(is_staff=True)
+    services.phase_tick(now=phase.starts_at)  # the opening is announced to staff (the two of them)
+    data = admin_change_data(client.get(change_url(phase)))
+    data["ends_at_1"] = "07:30:00"
+
+    assert client.post(change_url(phase), data).status_code == 302
+
+    rescheduled = Notification.objects.filter(kind="phase.rescheduled", object_id=phase.pk)
+    assert set(rescheduled.values_list("recipient", flat=True)) == {staff.pk, told.pk}
+    mails = [message for message in send_outbox() if message.to == [told.email]]
+    assert any("07:30" in message.body for message in mails)
 
 
 def test_publishing_from_the_list_goes_through_the_service(client, staff):
@@ -216,20 +233,17 @@ def test_a_juror_of_two_editions_keeps_the_role_when_removed_from_one(client, st
     assert juror.groups.filter(name=JURY).exists()
 
 
-def test_an_invitation_sent_from_the_admin_is_audited_mailed_and_confirmed(
-    client, staff, django_capture_on_commit_callbacks
-):
+def test_an_invitation_sent_from_the_admin_is_audited_mailed_and_confirmed(client, staff):
     partner = PartnerFactory.create()
     url = reverse("admin:partners_partnerinvitation_add")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            url, {"partner": partner.pk, "email": "first@lydec.example.ma", "role": "owner"}, follow=True
-        )
+    response = client.post(
+        url, {"partner": partner.pk, "email": "first@lydec.example.ma", "role": "owner"}, follow=True
+    )
 
     assert response.status_code == 200
     assert "first@lydec.example.ma" in " ".join(str(m) for m in response.context["messages"])
-    assert [m.to for m in mail.outbox] == [["first@lydec.example.ma"]]
+    assert [m.to for m in send_outbox()] == [["first@lydec.example.ma"]]
     assert last_entry("partner.invitation_sent").details["email_to"] == "first@lydec.example.ma"
 
 

@@ -9,7 +9,7 @@ AUDITOR = "Auditor"
 JURY = "Jury"
 
 # The apps whose data staff manage; the audit log is readable by both groups and writable by neither.
-MANAGED_APPS = ("partners", "challenges", "startups", "datasets", "django_celery_beat")
+MANAGED_APPS = ("partners", "challenges", "startups", "datasets", "django_celery_beat", "notifications")
 
 
 def sync_groups(**kwargs) -> None:

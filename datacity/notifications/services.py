@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import models, transaction
@@ -41,7 +42,8 @@ def _object_fields(obj: models.Model | None) -> dict[str, Any]:
 def _mail_state(kind: Kind, delivery: str) -> str:
     if not kind.optional:
         return MailState.PENDING
-    return {Delivery.IMMEDIATELY: MailState.PENDING, Delivery.DIGEST: MailState.DIGEST}.get(delivery, MailState.NONE)
+    states: dict[str, str] = {Delivery.IMMEDIATELY: MailState.PENDING, Delivery.DIGEST: MailState.DIGEST}
+    return states.get(delivery, MailState.NONE)
 
 
 def notify(
@@ -115,7 +117,7 @@ def notify_mail(
     """
     html = ""
     if isinstance(message, EmailMultiAlternatives):
-        html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+        html = next((str(content) for content, mimetype in message.alternatives if mimetype == "text/html"), "")
     row = Notification(
         recipient=recipient,
         email=message.to[0],
@@ -123,7 +125,7 @@ def notify_mail(
         kind=kind.name,
         key=uuid.uuid4().hex if key is None else key,
         subject=" ".join(str(message.subject).split())[:300],
-        body_text=message.body,
+        body_text=str(message.body),
         body_html=html,
         mail_state=MailState.PENDING,
         **_object_fields(obj),
@@ -151,23 +153,41 @@ def absolute(url: str) -> str:
     return settings.SITE_URL.rstrip("/") + url if url.startswith("/") else url
 
 
+def _template_context(notification: Notification) -> dict[str, Any]:
+    """What a kind's templates see: the notice's own context, its object, and absolute links."""
+    return {
+        **notification.context,
+        "notification": notification,
+        "object": notification.target,
+        "link": absolute(notification.url) if notification.url else "",
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "centre_link": absolute("/notifications/"),
+    }
+
+
+def _subject_from_template(kind: Kind, context: Mapping[str, Any]) -> str:
+    return " ".join(render_to_string(f"{kind.template}_subject.txt", dict(context)).split())
+
+
+def render_subject(notification: Notification, *, language: str | None = None) -> str:
+    """A notice's subject on one line, without its mail: the stored one of a mail written in advance, else its kind's
+    subject template in `language` (the recipient's by default; the notification centre passes the page's)."""
+    if notification.subject:
+        return notification.subject
+    with translation.override(language or notification.language):
+        return _subject_from_template(kinds.get(notification.kind), _template_context(notification))
+
+
 def render(notification: Notification) -> EmailMultiAlternatives:
     """The mail of a notice, in the recipient's language, with absolute links (SITE_URL) whoever writes it."""
     if notification.subject:
         subject, text, html = notification.subject, notification.body_text, notification.body_html
     else:
         kind = kinds.get(notification.kind)
-        context = {
-            **notification.context,
-            "notification": notification,
-            "object": notification.target,
-            "link": absolute(notification.url) if notification.url else "",
-            "site_name": settings.SITE_NAME,
-            "site_url": settings.SITE_URL,
-            "centre_link": absolute("/notifications/"),
-        }
+        context = _template_context(notification)
         with translation.override(notification.language):
-            subject = " ".join(render_to_string(f"{kind.template}_subject.txt", context).split())
+            subject = _subject_from_template(kind, context)
             text = render_to_string(f"{kind.template}_body.txt", context)
             html = render_to_string("notifications/mail.html", {**context, "subject": subject, "text": text})
     message = EmailMultiAlternatives(
@@ -231,9 +251,26 @@ def _failed(notification: Notification, claim: uuid.UUID, error: BaseException) 
     )
 
 
+def _renew(claim: uuid.UUID, ids: list[int], now: datetime) -> tuple[datetime, set[int]]:
+    """Extend this dispatcher's lease on rows it has not sent yet; returns the lease's new end and the rows still its
+    own. A row whose lease has already run out is left: another dispatcher may have claimed it since."""
+    until = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    Notification.objects.filter(pk__in=ids, claim=claim, claimed_until__gt=now).update(claimed_until=until)
+    return until, set(
+        Notification.objects.filter(pk__in=ids, claim=claim, claimed_until=until).values_list("pk", flat=True)
+    )
+
+
 def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
-    """Send the claimed rows over one mail connection, each marked sent the moment it has left."""
+    """Send the claimed rows over one mail connection, each marked sent the moment it has left.
+
+    A batch may outlast its lease (a slow relay): the lease is renewed when half of it is left, so that no other
+    dispatcher claims these rows while this one may still send them (one send must stay under half the lease).
+    """
     rows = list(Notification.objects.filter(pk__in=ids, claim=claim).order_by("pk").prefetch_related("target"))
+    lease = timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    held_until = min((row.claimed_until for row in rows if row.claimed_until), default=timezone.now())
+    mine = {row.pk for row in rows}
     sent = 0
     connection = get_connection()
     try:
@@ -243,7 +280,12 @@ def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
             _failed(notification, claim, error)
         return 0
     try:
-        for notification in rows:
+        for index, notification in enumerate(rows):
+            now = timezone.now()
+            if held_until - now < lease / 2:
+                held_until, mine = _renew(claim, [row.pk for row in rows[index:]], now)
+            if notification.pk not in mine:
+                continue
             try:
                 message = render(notification)
                 message.connection = connection
@@ -321,15 +363,34 @@ def digest_recipient(user_id: int) -> models.QuerySet:
 # --- The person's side ----------------------------------------------------------------------------------------
 
 
-def set_preferences(*, user: Any, choices: Mapping[str, str]) -> None:
-    """Store a person's choices for optional kinds (a choice equal to the default is stored too: it is explicit)."""
+def set_preferences(*, user: Any, choices: Mapping[str, str], language: str | None = None) -> None:
+    """Store a person's choices for optional kinds (a choice equal to the default is stored too: it is explicit) and,
+    when given, the language of their mails (`User.language`); one audit entry says what was chosen.
+
+    An unknown kind, delivery or language raises ValueError: the preferences form refuses them before.
+    """
+    unknown = [name for name in choices if name not in kinds.KINDS]
+    if unknown:
+        raise ValueError(f"Unknown notification kinds: {unknown!r}")
+    if any(delivery not in Delivery.values for delivery in choices.values()):
+        raise ValueError(f"Unknown delivery in {dict(choices)!r}")
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}")
     with transaction.atomic():
         for name, delivery in choices.items():
             kind = kinds.get(name)
             if not kind.optional:
                 continue
             Preference.objects.update_or_create(user=user, kind=name, defaults={"delivery": delivery})
-        record(action="notifications.preferences_changed", actor=user, obj=user, choices=dict(choices))
+        details: dict[str, Any] = {"choices": dict(choices)}
+        if language is not None:
+            people = get_user_model()._default_manager.select_for_update().filter(pk=user.pk)
+            stored = people.values_list("language", flat=True).get()
+            if stored != language:
+                people.update(language=language)
+                details["language"] = {"from": stored, "to": language}
+            user.language = language
+        record(action="notifications.preferences_changed", actor=user, obj=user, **details)
 
 
 def mark_read(*, user: Any, notifications: models.QuerySet | None = None) -> int:
@@ -344,3 +405,16 @@ def delivery_for(user: Any) -> dict[str, str]:
     """Each optional kind's delivery for `user`: their choice, else the kind's default."""
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "delivery"))
     return {kind.name: chosen.get(kind.name, kind.default) for kind in kinds.optional_kinds()}
+
+
+def send_again(*, notifications: models.QuerySet, actor: Any) -> int:
+    """Put failed mails back in the queue, as new (staff, once the cause is fixed); recorded in the audit log."""
+    with transaction.atomic():
+        ids = list(notifications.filter(mail_state=MailState.FAILED).values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=ids).update(
+            mail_state=MailState.PENDING, attempts=0, next_attempt_at=timezone.now(), claim=None, claimed_until=None
+        )
+        if ids:
+            record(action="notification.sent_again", actor=actor, notifications=ids)
+            transaction.on_commit(enqueue_dispatch)
+    return len(ids)
