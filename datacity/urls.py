@@ -16,6 +16,7 @@ from django.views.static import serve
 from challenges.views import home
 
 from .composed_pages import my_space
+from .health import health
 
 admin.site.site_header = _("DataCity administration")
 admin.site.site_title = _("DataCity")
@@ -38,6 +39,8 @@ def media_patterns() -> list[URLPattern]:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # For load balancers and monitors: no language, no session, never cached (datacity/health.py).
+    path("health/", health, name="health"),
     # Uploaded files, outside the language prefix (behind a reverse proxy, the proxy serves them).
     *media_patterns(),
 ]
@@ -50,6 +53,7 @@ urlpatterns += i18n_patterns(
     path("startups/", include("startups.urls")),
     path("datasets/", include("datasets.urls")),
     path("staff/", include("datacity.staff_dashboard")),
+    path("notifications/", include("datacity.notifications.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -18,6 +18,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -29,11 +30,13 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from challenges.models import JuryMembership, PhaseStatus, PhaseTransition, Program
+from challenges.models import JuryMembership, PhaseStatus, PhaseTransition, Program, ReminderRun
 from challenges.services import JURY_SPACE
 from datacity.accounts.roles import JURY, PROGRAM_MANAGER
 from datacity.core.models import MembershipRole
 from datacity.core.organisations import invitation_create
+from datacity.notifications import kinds, services
+from datacity.notifications.models import Heartbeat
 from partners.models import PartnerMembership
 from partners.services import PARTNER_SPACE
 from startups.models import StartupMembership
@@ -126,6 +129,8 @@ TABLE: dict[str, list[Case]] = {
     "home": [case(*EVERYONE)],
     "my_space": [case(*LOGGED_IN)],
     "set_language": [case(*(Redirect("home"),) * 8)],  # a GET changes nothing and goes back to a safe page
+    # For monitors: the same answer for everyone (200 here, the world's clock having just ticked), no page, no login.
+    "health": [case(*EVERYONE)],
     "challenges:program_list": [case(*EVERYONE)],
     "challenges:program": [
         case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
@@ -192,6 +197,14 @@ TABLE: dict[str, list[Case]] = {
     "startups:members": [
         case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
         case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
+    # The notification centre and preferences: each person's own; someone else's notice is not found. Opening a
+    # notice and marking all read are POSTs: a GET is refused (405), once the notice is known to be one's own.
+    "notifications:centre": [case(*LOGGED_IN)],
+    "notifications:preferences": [case(*LOGGED_IN)],
+    "notifications:mark_all_read": [case(LOGIN, *(405,) * 7)],
+    "notifications:open": [
+        case(LOGIN, 404, 405, 404, 404, 404, 404, 404, kwargs=lambda w: {"pk": w.notice.pk}, label="B's notice")
     ],
     # allauth: accounts.
     "account_login": [case(*ANONYMOUS_ONLY)],
@@ -320,6 +333,8 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "challenges.program": (ALL, ALL),
     "challenges.phase": (ALL, ALL),
     "challenges.phasetransition": (frozenset(), READ),  # what the clock recorded: nobody edits or deletes it
+    "challenges.reminderrun": (frozenset(), READ_DELETE),  # deleting one lets the clock send that reminder again
+    "notifications.notification": (READ, READ),  # what was sent to whom: read, and failed mails sent again
     "challenges.theme": (ALL, ALL),
     "challenges.challenge": (ALL, ALL),
     "challenges.juryinvitation": (ALL, ALL),
@@ -426,7 +441,7 @@ def plan() -> tuple[list[tuple[str, Case]], list[str]]:
 
 # --- The world --------------------------------------------------------------------------------------------------
 @pytest.fixture
-def world(db):
+def world(db, monkeypatch):
     """Two startups, two partners, a jury member, a program manager and a superuser, and an object for every model
     registered in the admin."""
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in (JURY, PROGRAM_MANAGER)}
@@ -444,6 +459,9 @@ def world(db):
     w.hidden_program = ProgramFactory.create(is_published=False)
     phase = PhaseFactory.create(program=w.program, order=0)
     PhaseTransition.objects.create(phase=phase, sequence=1, status=PhaseStatus.OPEN, at=phase.starts_at)
+    ReminderRun.objects.create(
+        phase=phase, reminder="partners-challenges", offset="1d", deadline=phase.ends_at, due_at=phase.starts_at
+    )
     w.challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, themes=[ThemeFactory.create()])
     w.draft_challenge = ChallengeFactory.create(program=w.program, owner=w.partner_x, status="draft")
     w.open_dataset = DatasetFactory.create(owner=w.partner_x, challenges=[w.challenge])
@@ -480,11 +498,20 @@ def world(db):
         jury=invite(JURY_SPACE, w.program, w.staff),
     )
 
+    # A notice in the centre of startup B's owner (of a kind declared for this test only).
+    notice_kind = kinds.Kind("tests.access_matrix", "Test notices")
+    monkeypatch.setitem(kinds.KINDS, notice_kind.name, notice_kind)
+    owner_b = w.users["startup_b"]
+    message = EmailMessage(subject="Your startup profile is complete", body="Well done.", to=[owner_b.email])
+    services.notify_mail(kind=notice_kind, message=message, recipient=owner_b, key="access-matrix")
+    w.notice = owner_b.notifications.get(key="access-matrix")
+
     # What only the admin shows: Celery beat's schedules.
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
     CrontabSchedule.objects.create(minute="0", hour="4")
     SolarSchedule.objects.create(event="sunrise", latitude="33.57", longitude="-7.59")
     ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
+    Heartbeat.objects.create(name="phase-tick", last_run_at=timezone.now())  # /health/ answers 200
     PeriodicTask.objects.create(name="Tick", task="challenges.tasks.phase_tick", interval=interval)
 
     # One object per model registered in the admin, for its change, delete and history pages.

@@ -3,15 +3,24 @@ in French and in Arabic (right-to-left)."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.mail import EmailMessage
 from django.core.management import call_command
+from django.utils import timezone
 
 from datacity.core.models import MembershipRole
 from datacity.demo import content
+from datacity.notifications import kinds, services
 from tests.factories import StartupMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = [*content.PUBLIC_PAGES, "/accounts/login/", "/accounts/signup/", "/no-such-page/", "/ar/no-such-page/"]
+NOTIFICATION_PAGES = [
+    "/notifications/",
+    "/notifications/preferences/",
+    "/ar/notifications/",
+    "/ar/notifications/preferences/",
+]
 
 
 def test_public_pages_have_no_accessibility_violation(live_server, page):
@@ -27,13 +36,25 @@ def test_public_pages_have_no_accessibility_violation(live_server, page):
     assert problems == [], "\n".join(problems)
 
 
-def test_member_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
+def notices_for(user, monkeypatch) -> None:
+    """Two notices in the person's notification centre, the first one read, of a kind declared for this test."""
+    kind = kinds.Kind("tests.accessibility", "Test notices")
+    monkeypatch.setitem(kinds.KINDS, kind.name, kind)
+    for subject in ("Your startup profile is complete", "Kezakoo was selected"):
+        message = EmailMessage(subject=subject, body="Details.", to=[user.email])
+        services.notify_mail(kind=kind, message=message, recipient=user, key=subject)
+    user.notifications.filter(key="Your startup profile is complete").update(read_at=timezone.now())
+
+
+def test_member_pages_have_no_accessibility_violation(live_server, page_logged_in_as, monkeypatch):
     membership = StartupMembershipFactory.create(startup__name="Kezakoo", role=MembershipRole.OWNER)
+    notices_for(membership.user, monkeypatch)
     page = page_logged_in_as(membership.user)
     axe = Axe()
     problems = []
     slug = membership.startup.slug
-    for path in ("/me/", f"/startups/{slug}/members/", f"/startups/{slug}/edit/", "/startups/new/", "/ar/me/"):
+    pages = ["/me/", f"/startups/{slug}/members/", f"/startups/{slug}/edit/", "/startups/new/", "/ar/me/"]
+    for path in [*pages, *NOTIFICATION_PAGES]:
         page.goto(live_server.url + path)
         for violation in axe.run(page).response["violations"]:
             problems.append(

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from axe_playwright_python.sync_playwright import Axe
-from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -22,7 +21,7 @@ from tests.factories import (
     ProgramFactory,
     UserFactory,
 )
-from tests.utils import group_in_mail
+from tests.utils import group_in_mail, send_outbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,8 +52,9 @@ def test_an_invited_juror_walks_from_the_mail_to_my_space(live_server, browser):
         role="member",
         actor=UserFactory.create(is_staff=True),
     )
-    assert mail.outbox[-1].to == [juror.email]
-    path = group_in_mail(INVITATION_PATH, mail.outbox[-1])
+    message = send_outbox()[-1]
+    assert message.to == [juror.email]
+    path = group_in_mail(INVITATION_PATH, message)
 
     page = browser.new_context().new_page()
     page.goto(f"{live_server.url}/en{path}")

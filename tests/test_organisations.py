@@ -9,7 +9,8 @@ from django.utils import timezone, translation
 from challenges.models import JuryMembership
 from datacity.audit.models import AuditEntry
 from datacity.core.models import MembershipRole
-from datacity.core.organisations import MembershipError, invitation_accept, invitation_create
+from datacity.core.organisations import MembershipError, invitation_accept, invitation_create, invitation_revoke
+from datacity.notifications.models import Notification
 from partners.models import PartnerMembership
 from startups.models import Startup, StartupInvitation, StartupMembership
 from startups.services import STARTUP_SPACE
@@ -20,7 +21,7 @@ from tests.factories import (
     StartupMembershipFactory,
     UserFactory,
 )
-from tests.utils import assert_constant_queries, group_in_mail
+from tests.utils import assert_constant_queries, group_in_mail, send_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +70,15 @@ def test_a_startup_form_with_errors_keeps_what_was_typed(client, founder):
     assert not Startup.objects.exists()
 
 
-def test_an_owner_invites_a_co_founder_who_accepts_with_the_invited_address(
-    client, founder, django_capture_on_commit_callbacks
-):
+def test_an_owner_invites_a_co_founder_who_accepts_with_the_invited_address(client, founder):
     startup = StartupFactory.create()
     StartupMembershipFactory.create(startup=startup, user=founder, role=MembershipRole.OWNER)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/en/startups/{startup.slug}/members/",
-            {"action": "invite", "email": "cofounder@example.org", "role": "member"},
-        )
+    response = client.post(
+        f"/en/startups/{startup.slug}/members/",
+        {"action": "invite", "email": "cofounder@example.org", "role": "member"},
+    )
     assert response.status_code == 302
-    [message] = mail.outbox
+    [message] = send_outbox()
     assert message.to == ["cofounder@example.org"]
     link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", message)
     invitation = StartupInvitation.objects.get()
@@ -195,16 +193,15 @@ def test_inviting_an_existing_member_says_so_and_keeps_the_form(client, founder)
     assert 'value="founder@example.org"' in response.content.decode()
 
 
-def test_staff_invite_a_partners_first_member_from_the_admin(client, django_capture_on_commit_callbacks):
+def test_staff_invite_a_partners_first_member_from_the_admin(client):
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     partner = PartnerFactory.create(name="Lydec")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/admin/partners/partnerinvitation/add/",
-            {"partner": partner.pk, "email": "contact@lydec.example", "role": "owner"},
-        )
+    response = client.post(
+        "/admin/partners/partnerinvitation/add/",
+        {"partner": partner.pk, "email": "contact@lydec.example", "role": "owner"},
+    )
     assert response.status_code == 302
-    [message] = mail.outbox
+    [message] = send_outbox()
     link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", message)
 
     member = UserFactory.create(email="contact@lydec.example")
@@ -213,16 +210,15 @@ def test_staff_invite_a_partners_first_member_from_the_admin(client, django_capt
     assert PartnerMembership.objects.get(partner=partner, user=member).role == MembershipRole.OWNER
 
 
-def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client, django_capture_on_commit_callbacks):
+def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client):
     staff = UserFactory.create(is_staff=True, is_superuser=True)
     program = ProgramFactory.create()
     client.force_login(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/admin/challenges/juryinvitation/add/",
-            {"program": program.pk, "email": "juror@example.org", "role": "member"},
-        )
-    link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", mail.outbox[0])
+    client.post(
+        "/admin/challenges/juryinvitation/add/",
+        {"program": program.pk, "email": "juror@example.org", "role": "member"},
+    )
+    link = group_in_mail(r"https?://[^/\s]+(/\S*invitations/\S+/)", send_outbox()[0])
 
     juror = UserFactory.create(email="juror@example.org")
     client.force_login(juror)
@@ -231,6 +227,38 @@ def test_a_jury_member_accepts_and_must_then_enrol_in_two_factor(client, django_
     response = client.get("/me/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/2fa/totp/activate/")
+
+
+def test_an_invitation_waits_in_the_outbox_for_the_address_or_its_account_and_its_link_is_not_kept(founder):
+    startup = StartupFactory.create()
+    known = UserFactory.create(email="known@example.org")
+
+    stranger_invitation, token = invite(startup, "Stranger@Example.org", actor=founder)
+    known_invitation, _ = invite(startup, "KNOWN@example.org", actor=founder)
+
+    rows = {row.email.lower(): row for row in Notification.objects.all()}
+    assert (rows["stranger@example.org"].recipient, rows["stranger@example.org"].target) == (None, stranger_invitation)
+    assert (rows["known@example.org"].recipient, rows["known@example.org"].target) == (known, known_invitation)
+    assert {row.kind for row in rows.values()} == {"membership.invitation"}
+    assert token in rows["stranger@example.org"].body_text
+    assert mail.outbox == []
+
+    assert len(send_outbox()) == 2
+    assert not Notification.objects.filter(body_text__contains=token).exists()  # only a hash of the token stays
+    assert AuditEntry.objects.filter(action="startup.invitation_sent").count() == 2
+
+
+def test_a_replaced_or_revoked_invitation_takes_its_unsent_mail_with_it(founder):
+    startup = StartupFactory.create()
+    invite(startup, "cofounder@example.org", actor=founder)
+    _, token = invite(startup, "cofounder@example.org", actor=founder)  # sent again before the first mail left
+    revoked, _ = invite(startup, "other@example.org", actor=founder)
+    invitation_revoke(space=STARTUP_SPACE, invitation=revoked, actor=founder)
+
+    [message] = send_outbox()
+
+    assert message.to == ["cofounder@example.org"]
+    assert token in message.body  # the link that works, not the replaced one
 
 
 def test_members_page_query_count_is_constant(client, founder):

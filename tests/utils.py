@@ -1,13 +1,19 @@
-"""Helpers for tests: counting the queries a page makes, reading mails and translated fields."""
+"""Helpers for tests: counting the queries a page makes, sending and reading mails, translated fields."""
 
 import re
+import time
 from typing import cast
 
+from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from modeltranslation.utils import build_localized_fieldname
+
+from datacity.notifications.models import MailState, Notification
+from datacity.notifications.services import dispatch_pending
 
 
 def get_counting_queries(client, url: str):
@@ -31,6 +37,21 @@ def assert_constant_queries(client, url: str, grow, *, at_most: int):
     assert small_count == large_count, f"{url}: {small_count} queries with 5 rows, {large_count} with 50"
     assert large_count <= at_most, f"{url}: {large_count} queries, budget {at_most}"
     return large
+
+
+def send_outbox(*, timeout: float = 10) -> list[EmailMessage]:
+    """Send what the outbox holds due (as the dispatch task would) and return `mail.outbox`.
+
+    Every mail leaves through the outbox, so a test reads `mail.outbox` after this. In a transactional test a
+    Celery worker thread may be sending some of the rows at the same moment: wait until none is due any more.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        dispatch_pending(seconds=timeout)
+        due = Notification.objects.filter(mail_state=MailState.PENDING, next_attempt_at__lte=timezone.now())
+        if not due.exists() or time.monotonic() > deadline:
+            return mail.outbox
+        time.sleep(0.05)
 
 
 def group_in_mail(pattern: str | re.Pattern[str], message: EmailMessage, group: int = 1) -> str:

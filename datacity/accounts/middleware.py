@@ -5,7 +5,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-# Where a person who must enrol may still go: enrolment itself, logging out, and the language switch.
+# Where a person who must enrol may still go: enrolment itself, logging out, the language switch (and /health/,
+# which is no page).
 ALLOWED_URL_NAMES = {
     "mfa_index",
     "mfa_activate_totp",
@@ -17,6 +18,7 @@ ALLOWED_URL_NAMES = {
     "account_logout",
     "account_reauthenticate",
     "set_language",
+    "health",
 }
 
 

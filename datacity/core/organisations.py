@@ -4,28 +4,29 @@ The rules are the same for every kind of organisation, so they live here once; e
 models with a `Space` and calls these services. Every change is audited.
 """
 
-import functools
 import hashlib
-import logging
 import secrets
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import models
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datacity.audit.services import Refused, audited_transaction, record
+from datacity.notifications.models import MailState, Notification
+from datacity.notifications.services import notify_mail
 
 from .models import Invitation, Membership, MembershipRole
-
-logger = logging.getLogger(__name__)
+from .notices import INVITATION
 
 
 class MembershipError(Refused):
@@ -89,7 +90,9 @@ def invitation_create(
             obj=organisation,
             email_to=email,
         )
-    space.pending_invitations(organisation).filter(email__iexact=email).delete()
+    replaced = space.pending_invitations(organisation).filter(email__iexact=email)
+    _withdraw_mails(replaced)
+    replaced.delete()
     token = secrets.token_urlsafe(32)
     invitation = space.invitation_model._default_manager.create(
         **{space.organisation_field: organisation},
@@ -109,7 +112,8 @@ def invitation_create(
         "space": space,
         "site_name": settings.SITE_NAME,
     }
-    # Built here, inside the transaction: a message that cannot be built (a bad header) leaves no invitation behind.
+    # Built here, inside the transaction, and stored in the outbox with the invitation: a message that cannot be
+    # built (a bad header) leaves no invitation behind, and a mail relay that is down delays the mail, not the page.
     message = EmailMessage(
         " ".join(render_to_string("core/email/invitation_subject.txt", context).split()),
         render_to_string("core/email/invitation_message.txt", context),
@@ -117,17 +121,21 @@ def invitation_create(
         [email],
     )
     message.message()
-    transaction.on_commit(functools.partial(_send, message, space=space, organisation=organisation))
+    invitee = get_user_model()._default_manager.filter(email__iexact=email).first()
+    notify_mail(kind=INVITATION, message=message, recipient=invitee, obj=invitation, key=None)
     return invitation, token
 
 
-def _send(message: EmailMessage, *, space: Space, organisation: models.Model) -> None:
-    """Send after commit; a relay that refuses is logged and audited, the invitation stays valid to resend."""
-    try:
-        message.send()
-    except (OSError, smtplib.SMTPException):
-        logger.exception("Invitation mail to %s could not be sent", message.to)
-        record(action=f"{space.name}.invitation_mail_failed", obj=organisation, email_to=message.to[0])
+def _withdraw_mails(invitations: models.QuerySet[Any]) -> None:
+    """Invitations about to be deleted (replaced, revoked) take their mails still waiting in the outbox with them:
+    their links would lead nowhere. A mail a dispatcher is sending at this moment (under its lease) is left to it."""
+    Notification.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=timezone.now()),
+        kind=INVITATION.name,
+        content_type=ContentType.objects.get_for_model(invitations.model),
+        object_id__in=invitations.values("pk"),
+        mail_state=MailState.PENDING,
+    ).delete()
 
 
 def invitation_for_token(*, space: Space, token: str, for_update: bool = False) -> Any:
@@ -236,5 +244,6 @@ def membership_remove(*, space: Space, membership: Any, actor: Any) -> None:
 def invitation_revoke(*, space: Space, invitation: Any, actor: Any) -> None:
     organisation = getattr(invitation, space.organisation_field)
     email = invitation.email
+    _withdraw_mails(space.invitation_model._default_manager.filter(pk=invitation.pk))
     invitation.delete()
     record(action=f"{space.name}.invitation_revoked", actor=actor, obj=organisation, email_to=email)

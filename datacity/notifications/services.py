@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -131,9 +131,13 @@ def notify_mail(
         **_object_fields(obj),
     )
     with transaction.atomic():
-        created = Notification.objects.bulk_create([row], ignore_conflicts=True)
+        try:
+            with transaction.atomic():  # a savepoint: a repeated event leaves the caller's transaction usable
+                row.save(force_insert=True)
+        except IntegrityError:
+            return None
         transaction.on_commit(enqueue_dispatch)
-    return created[0] if created and created[0].pk else None
+    return row
 
 
 def enqueue_dispatch() -> None:

@@ -73,6 +73,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The unread count in the header: counted only when a page shows it.
+                "datacity.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -133,6 +135,8 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Security notices (password changed or set, email address changed, two-factor added or removed): always sent.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 # The platform's rules on top of allauth's: addresses that fit the database, rate-limited logins audited.
 ACCOUNT_ADAPTER = "datacity.accounts.adapter.AccountAdapter"
@@ -231,7 +235,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # and its settings as JSON in ANYMAIL, e.g. {"MAILGUN_API_KEY": "..."}.
 if env("EMAIL_BACKEND", default=""):
     EMAIL_BACKEND = env("EMAIL_BACKEND")
-ANYMAIL = env.json("ANYMAIL", default={})
+ANYMAIL = env.json("ANYMAIL") if env("ANYMAIL", default="") else {}
 
 # --- Notifications: the outbox (datacity.notifications) -------------------------------------------------------
 # A dispatcher holds the rows it claimed this long; if it dies, they are due again after it (longer than a task).

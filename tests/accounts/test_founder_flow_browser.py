@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.core import mail
 from playwright.sync_api import expect
 
 from startups.models import StartupMembership
+from tests.utils import send_outbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,8 +14,9 @@ LINK = re.compile(r"https?://[^/\s]+(/\S+/)")
 
 
 def last_link(live_server, containing: str) -> str:
-    links = [link for link in LINK.findall(str(mail.outbox[-1].body)) if containing in link]
-    assert links, mail.outbox[-1].body
+    message = send_outbox()[-1]
+    links = [link for link in LINK.findall(str(message.body)) if containing in link]
+    assert links, message.body
     return live_server.url + links[0]
 
 
@@ -25,7 +26,7 @@ def sign_up_and_verify(page, live_server, email: str, password: str) -> None:
     page.locator("#id_password2").fill(password)
     page.get_by_role("button", name="Sign Up").click()
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
-    assert mail.outbox[-1].to == [email]
+    assert send_outbox()[-1].to == [email]
     page.goto(last_link(live_server, "/accounts/confirm-email/"))
     page.get_by_role("button", name="Confirm").click()
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -116,3 +117,26 @@ def test_the_beat_schedule_is_seeded_once_and_staffs_edits_survive_a_restart(cel
 
     assert PeriodicTask.objects.get(name="phase-tick").interval.every == 120
     assert scheduler.schedule["phase-tick"].schedule.run_every == timedelta(seconds=120)
+
+
+@pytest.mark.django_db
+def test_a_password_change_sends_a_security_notice_through_the_outbox(client):
+    person = UserFactory.create(verified_email=True)
+    client.force_login(person)
+
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": "a-strong-test-password",
+            "password1": "another-strong-pass-42",
+            "password2": "another-strong-pass-42",
+        },
+    )
+
+    assert response.status_code == 302
+    notice = Notification.objects.get(recipient=person)
+    assert (notice.kind, notice.mail_state) == ("account.security", MailState.PENDING)
+    assert mail.outbox == []  # the page answered before any mail left
+    services.dispatch_pending(seconds=10)
+    assert [message.to for message in mail.outbox] == [[person.email]]
+    assert Notification.objects.for_centre(person).count() == 1

@@ -18,4 +18,4 @@ class DigestItem:
 def digest_items(digest: Digest) -> list[DigestItem]:
     """The notices a digest gathers, newest first, each by its own subject (in the digest's language)."""
     notices = digest.notifications.order_by("-created_at", "-pk").prefetch_related("target")
-    return [DigestItem(render(notice).subject, absolute(notice.url) if notice.url else "") for notice in notices]
+    return [DigestItem(str(render(notice).subject), absolute(notice.url) if notice.url else "") for notice in notices]
