@@ -91,9 +91,9 @@ def test_the_daily_digest_gathers_the_days_notices_in_one_mail_once():
     digest = mail.outbox[0]
     assert digest.to == [person.email]
     assert "2 notices" in digest.subject
-    # Newest first, each with its link.
+    # Grouped by what they are about, the newest first, each group with its link.
     assert digest.body.index(str(second.title)) < digest.body.index(str(first.title))
-    assert second.program.get_absolute_url() in digest.body
+    assert digest.body.index(second.program.get_absolute_url()) < digest.body.index(first.program.get_absolute_url())
     assert Digest.objects.get().notifications.count() == 2
     assert not Notification.objects.filter(mail_state=MailState.DIGEST).exists()
     # A notice that arrives after the digest waits for the next day's.
