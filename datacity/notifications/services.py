@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
+from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 
 from datacity.audit.services import record
@@ -157,16 +158,31 @@ def absolute(url: str) -> str:
     return settings.SITE_URL.rstrip("/") + url if url.startswith("/") else url
 
 
+def in_language(path: str, language: str) -> str:
+    """A page's path in `language` (/ar/..., /en/..., the default language without prefix), whatever language it was
+    written in; a path Django cannot resolve is returned as it is."""
+    if not path.startswith("/"):
+        return path
+    for code, _name in settings.LANGUAGES:
+        if path.startswith(f"/{code}/"):
+            path = path.removeprefix(f"/{code}")
+            break
+    with translation.override(settings.LANGUAGE_CODE):
+        return translate_url(path, language)
+
+
 def _template_context(notification: Notification) -> dict[str, Any]:
-    """What a kind's templates see: the notice's own context, its object, and absolute links."""
+    """What a kind's templates see: the notice's own context, its object, and absolute links to the pages in the
+    recipient's language."""
+    language = notification.language
     return {
         **notification.context,
         "notification": notification,
         "object": notification.target,
-        "link": absolute(notification.url) if notification.url else "",
+        "link": absolute(in_language(notification.url, language)) if notification.url else "",
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
-        "centre_link": absolute("/notifications/"),
+        "centre_link": absolute(in_language(reverse("notifications:centre"), language)),
     }
 
 

@@ -126,7 +126,7 @@ def test_a_phase_ends_the_tick_runs_on_a_worker_and_each_notice_is_mailed_once(c
     for message in mail.outbox:
         # In the recipient's language (Arabic), with an HTML part and an absolute link to the edition.
         assert any("\u0600" <= character <= "\u06ff" for character in f"{message.subject}{message.body}")
-        assert settings.SITE_URL + program.get_absolute_url() in message.body
+        assert f"{settings.SITE_URL}/ar{program.get_absolute_url()}" in message.body
         assert isinstance(message, EmailMultiAlternatives)
         assert message.alternatives[0][1] == "text/html"
 
