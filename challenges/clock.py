@@ -75,18 +75,17 @@ def staff(phase: Phase) -> models.QuerySet:
 @audience()
 def partners(phase: Phase) -> models.QuerySet:
     """While challenges are being defined, every partner may bring one; afterwards, the partners of the edition's
-    challenges (owners and co-sponsors)."""
-    User = get_user_model()
-    members = User._default_manager.filter(partnermembership__isnull=False)
-    if phase.kind == PhaseKind.CHALLENGE_DEFINITION:
-        return members
+    challenges (owners and co-sponsors). Plain subqueries: no join that would repeat a person."""
+    from partners.models import PartnerMembership
+
     from .models import Challenge
 
-    in_edition = Challenge.objects.filter(program=phase.program_id)
-    return members.filter(
-        Q(partnermembership__partner__owned_challenges__in=in_edition)
-        | Q(partnermembership__partner__co_sponsored_challenges__in=in_edition)
-    )
+    members = PartnerMembership.objects.all()
+    if phase.kind != PhaseKind.CHALLENGE_DEFINITION:
+        owners = Challenge.objects.filter(program=phase.program_id).values("owner_id")
+        co_sponsors = Challenge.co_sponsors.through.objects.filter(challenge__program=phase.program_id)
+        members = members.filter(Q(partner__in=owners) | Q(partner__in=co_sponsors.values("partner_id")))
+    return get_user_model()._default_manager.filter(pk__in=members.values("user_id"))
 
 
 @audience(PhaseKind.SELECTION)

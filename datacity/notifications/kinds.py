@@ -27,6 +27,9 @@ class Kind:
     optional: bool = True
     # Shown in the notification centre (a mail to an address without an account, or a password reset, is not).
     in_app: bool = True
+    # Its templates read the recipient (`notification`): each mail is rendered for itself. Otherwise the notices of
+    # one event are rendered once per language and batch (see services.compose).
+    personal: bool = False
     # The mail's text holds a secret (a one-time link): the stored copy is erased once the mail has left.
     secret: bool = False
     # What the subject template reads beyond the notice's object, as select_related lookups on it ("phase__program"):
@@ -59,4 +62,4 @@ def optional_kinds() -> list[Kind]:
 
 
 # The daily digest gathers the day's notices of every kind a person asked to receive that way.
-DIGEST = register(Kind("digest", _("Daily digest"), optional=False, in_app=False))
+DIGEST = register(Kind("digest", _("Daily digest"), optional=False, in_app=False, personal=True))

@@ -5,19 +5,20 @@ exists exactly when the event does. After commit a dispatch task is enqueued; if
 restarted, worker killed), the minute sweep finds the rows still pending and enqueues another.
 """
 
+import json
 import logging
 import random
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
@@ -31,20 +32,11 @@ from .models import Digest, MailState, Notification, Preference
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 2000
-
 
 def _object_fields(obj: models.Model | None) -> dict[str, Any]:
     if obj is None:
         return {"content_type": None, "object_id": None}
     return {"content_type": ContentType.objects.get_for_model(obj), "object_id": obj.pk}
-
-
-def _mail_state(kind: Kind, delivery: str) -> str:
-    if not kind.optional:
-        return MailState.PENDING
-    states: dict[str, str] = {Delivery.IMMEDIATELY: MailState.PENDING, Delivery.DIGEST: MailState.DIGEST}
-    return states.get(delivery, MailState.NONE)
 
 
 def notify(
@@ -58,48 +50,73 @@ def notify(
 ) -> int:
     """One notice of `kind` about `obj` to each recipient (users, or a queryset of them), in the caller's transaction.
 
-    Written in bulk, a chunk at a time (a call's close may concern tens of thousands of people); a recipient who
-    already has this notice gets no second one (the database's uniqueness, not a check that could race). Each
-    person's preference for the kind decides the mail: now, in the daily digest, or none. Returns the rows offered.
+    A recipient who already has this notice gets no second one (the database's uniqueness, not a check that could
+    race). Each person's preference for the kind decides the mail: now, in the daily digest, or none. Returns the
+    number of notices written.
     """
-    if isinstance(recipients, models.QuerySet):
-        people = recipients.order_by().values_list("pk", "email", "language").distinct().iterator(chunk_size=CHUNK)
-    else:
-        people = ((user.pk, user.email, user.language) for user in recipients)
-    object_fields = _object_fields(obj)
-    context = dict(context or {})
-    offered = 0
+    if not isinstance(recipients, models.QuerySet):
+        from django.contrib.auth import get_user_model
+
+        recipients = get_user_model()._default_manager.filter(pk__in=[user.pk for user in recipients])
+    written = _insert_from(recipients, kind=kind, key=key, url=url, context=dict(context or {}), **_object_fields(obj))
+    if written:
+        transaction.on_commit(enqueue_dispatch)
+    return written
+
+
+def _insert_from(recipients: models.QuerySet, *, kind: Kind, **values: Any) -> int:
+    """INSERT ... SELECT: the notices of one event written by the database from the recipients' query, each person's
+    preference joined in, so that a call's close for 20,000 people takes one statement rather than 20,000 model
+    instances and their parameters (about ten times faster, and in the same transaction as the event).
+    """
     now = timezone.now()
-    with transaction.atomic():
-        while chunk := list(islice(people, CHUNK)):
-            chosen = {}
-            if kind.optional:
-                chosen = dict(
-                    Preference.objects.filter(kind=kind.name, user__in=[pk for pk, _, _ in chunk]).values_list(
-                        "user_id", "delivery"
-                    )
-                )
-            rows = [
-                Notification(
-                    recipient_id=pk,
-                    email=email,
-                    language=language or settings.LANGUAGE_CODE,
-                    kind=kind.name,
-                    key=key,
-                    url=url,
-                    context=context,
-                    created_at=now,
-                    next_attempt_at=now,
-                    mail_state=_mail_state(kind, chosen.get(pk, kind.default)),
-                    **object_fields,
-                )
-                for pk, email, language in chunk
-            ]
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
-            offered += len(rows)
-        if offered:
-            transaction.on_commit(enqueue_dispatch)
-    return offered
+    people_sql, people_params = recipients.order_by().values("pk", "email", "language").query.sql_with_params()
+    constants: dict[str, Any] = {
+        "kind": kind.name,
+        "key": values["key"],
+        "url": values["url"],
+        "context": json.dumps(values["context"], cls=DjangoJSONEncoder),
+        "content_type_id": values["content_type"].pk if values["content_type"] else None,
+        "object_id": values["object_id"],
+        "subject": "",
+        "body_text": "",
+        "body_html": "",
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "last_error": "",
+    }
+    table = Notification._meta.db_table
+    columns = ["recipient_id", "email", "language", "mail_state", *constants]
+    mail_state = "%s"
+    params: list[Any] = [MailState.PENDING]
+    join = ""
+    if kind.optional:
+        # Each person's choice for the kind, else the kind's default, decides the mail.
+        mail_state = "CASE COALESCE(p.delivery, %s) WHEN %s THEN %s WHEN %s THEN %s ELSE %s END"
+        params = [
+            kind.default,
+            Delivery.IMMEDIATELY,
+            MailState.PENDING,
+            Delivery.DIGEST,
+            MailState.DIGEST,
+            MailState.NONE,
+        ]
+        join = f"LEFT JOIN {Preference._meta.db_table} p ON p.user_id = people.id AND p.kind = %s"
+    select = ", ".join(["people.id", "people.email", "COALESCE(NULLIF(people.language, ''), %s)", mail_state])
+    select += ", " + ", ".join("%s::jsonb" if name == "context" else "%s" for name in constants)
+    # Names come from the model and the recipients' compiled query; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {select} FROM ({people_sql}) AS people(id, email, language) {join} "
+        "ON CONFLICT DO NOTHING"
+    )
+    all_params = [settings.LANGUAGE_CODE, *params, *constants.values(), *people_params]
+    if join:
+        all_params.append(kind.name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        return cursor.rowcount
 
 
 def notify_mail(
@@ -199,17 +216,37 @@ def render_subject(notification: Notification, *, language: str | None = None) -
         return _subject_from_template(kinds.get(notification.kind), _template_context(notification))
 
 
-def render(notification: Notification) -> EmailMultiAlternatives:
-    """The mail of a notice, in the recipient's language, with absolute links (SITE_URL) whoever writes it."""
+Content = tuple[str, str, str]  # subject, plain text, HTML
+
+
+def compose(notification: Notification, shared: dict[tuple, Content] | None = None) -> Content:
+    """The subject, text and HTML of a notice's mail, in the recipient's language, with absolute links.
+
+    The notices of one event (a phase closing for 20,000 people) read the same for everyone who shares a language,
+    unless their kind is `personal`: `shared` keeps what was rendered once for the others of a batch.
+    """
     if notification.subject:
-        subject, text, html = notification.subject, notification.body_text, notification.body_html
-    else:
-        kind = kinds.get(notification.kind)
-        context = _template_context(notification)
-        with translation.override(notification.language):
-            subject = _subject_from_template(kind, context)
-            text = render_to_string(f"{kind.template}_body.txt", context)
-            html = render_to_string("notifications/mail.html", {**context, "subject": subject, "text": text})
+        return notification.subject, notification.body_text, notification.body_html
+    kind = kinds.get(notification.kind)
+    key: tuple | None = None
+    if shared is not None and not kind.personal:
+        key = (kind.name, notification.content_type_id, notification.object_id, notification.key, notification.language)
+        key += (notification.url,)
+        if key in shared:
+            return shared[key]
+    context = _template_context(notification)
+    with translation.override(notification.language):
+        subject = _subject_from_template(kind, context)
+        text = render_to_string(f"{kind.template}_body.txt", context)
+        html = render_to_string("notifications/mail.html", {**context, "subject": subject, "text": text})
+    if key is not None and shared is not None:
+        shared[key] = (subject, text, html)
+    return subject, text, html
+
+
+def render(notification: Notification, shared: dict[tuple, Content] | None = None) -> EmailMultiAlternatives:
+    """The mail of a notice (see `compose`), with a Message-ID of its own so that a relay can spot a repeat."""
+    subject, text, html = compose(notification, shared)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -239,7 +276,7 @@ def claim_batch(*, now: datetime, size: int) -> tuple[uuid.UUID, list[int]]:
     with transaction.atomic():
         ids = list(
             Notification.objects.due(now)
-            .order_by("next_attempt_at", "pk")
+            .order_by("next_attempt_at", "id")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:size]
         )
@@ -292,6 +329,7 @@ def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
     held_until = min((row.claimed_until for row in rows if row.claimed_until), default=timezone.now())
     mine = {row.pk for row in rows}
     sent = 0
+    shared: dict[tuple, Content] = {}
     connection = get_connection()
     try:
         connection.open()
@@ -307,7 +345,7 @@ def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
             if notification.pk not in mine:
                 continue
             try:
-                message = render(notification)
+                message = render(notification, shared)
                 message.connection = connection
                 message.send()
             except Exception as error:

@@ -9,7 +9,9 @@ SECRET_KEY = "test-only-key-" + "x" * 40
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DEMO_ACCOUNTS_ENABLED = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 is checked in production
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# TEST_EMAIL_BACKEND and TEST_CELERY_QUEUE are for a Celery worker that a test runs as a process of its own
+# (tests/notifications/test_dispatch_faults.py): it delivers to a file and consumes a queue nobody else does.
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "public": {"BACKEND": "django.core.files.storage.InMemoryStorage", "OPTIONS": {"base_url": f"{MEDIA_URL}public/"}},
@@ -30,7 +32,7 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = TEST_REDIS_URL
-CELERY_TASK_DEFAULT_QUEUE = f"test-{XDIST_WORKER}"
+CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"test-{XDIST_WORKER}")
 
 # Serve static files straight from the apps and static/ without collectstatic.
 WHITENOISE_USE_FINDERS = True
