@@ -13,18 +13,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from datacity.audit.services import record
 from datacity.notifications.kinds import Kind
-from datacity.notifications.models import Heartbeat
+from datacity.notifications.models import Heartbeat, Notification
 from datacity.notifications.services import notify
+from partners.models import PartnerMembership
 
 from . import notices
 from .models import (
     OFFSET_UNITS,
+    Challenge,
     LateReminders,
     Phase,
     PhaseKind,
@@ -76,10 +79,6 @@ def staff(phase: Phase) -> models.QuerySet:
 def partners(phase: Phase) -> models.QuerySet:
     """While challenges are being defined, every partner may bring one; afterwards, the partners of the edition's
     challenges (owners and co-sponsors). Plain subqueries: no join that would repeat a person."""
-    from partners.models import PartnerMembership
-
-    from .models import Challenge
-
     members = PartnerMembership.objects.all()
     if phase.kind != PhaseKind.CHALLENGE_DEFINITION:
         owners = Challenge.objects.filter(program=phase.program_id).values("owner_id")
@@ -124,14 +123,9 @@ def reminder(name: str, *, phase_kind: str, kind: Kind) -> Callable[[Audience], 
 @reminder("partners-challenges", phase_kind=PhaseKind.CHALLENGE_DEFINITION, kind=notices.CHALLENGE_DEFINITION_REMINDER)
 def partners_without_challenge(phase: Phase) -> models.QuerySet:
     """Members of partners that have not proposed a challenge to the edition yet (draft or published)."""
-    from .models import Challenge
-
-    proposed = Challenge.objects.filter(program=phase.program_id).values("owner")
-    return (
-        get_user_model()
-        ._default_manager.filter(partnermembership__isnull=False)
-        .exclude(partnermembership__partner__in=proposed)
-    )
+    proposed = Challenge.objects.filter(program=phase.program_id).values("owner_id")
+    members = PartnerMembership.objects.exclude(partner__in=proposed).values("user_id")
+    return get_user_model()._default_manager.filter(pk__in=members)
 
 
 def reminder_moment(deadline: datetime, number: int, unit: str, time_zone: Any) -> datetime:
@@ -276,10 +270,6 @@ def tick(
 
 def told_about(phase: Phase) -> models.QuerySet:
     """The people who were told something about this phase (its openings, closings, reminders, changes of dates)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from datacity.notifications.models import Notification
-
     about = Notification.objects.filter(
         Q(content_type=ContentType.objects.get_for_model(Phase), object_id=phase.pk)
         | Q(

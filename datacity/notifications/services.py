@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -348,6 +349,8 @@ def send_batch(claim: uuid.UUID, ids: list[int]) -> int:
                 message = render(notification, shared)
                 message.connection = connection
                 message.send()
+            except SoftTimeLimitExceeded:
+                raise  # the task's time is up: the rows left are released when the lease ends
             except Exception as error:
                 _failed(notification, claim, error)
                 continue
