@@ -2,10 +2,10 @@
 
 On the current database (the demo's, after load_demo): 20,000 throwaway accounts, members of a partner of a
 throwaway edition, then (i) the close of that edition's call for applications, recorded by one tick of the clock
-with the notices it implies for all of them, timed in this process; (ii) those notices dispatched by a Celery worker of two processes,
-started here with the in-memory mail backend, timed from the event's commit until no row is pending. Targets live
-here, not in timed tests: the command exits non-zero when one is missed. The accounts and their notices are deleted
-afterwards, whatever happened.
+with the notices it implies for all of them, timed in this process; (ii) those notices dispatched by a Celery worker
+of two processes, started here with the in-memory mail backend, timed from the event's commit until no row is
+pending. Targets live here, not in timed tests: the command exits non-zero when one is missed. The accounts, the
+edition and their notices are deleted afterwards, whatever happened.
 """
 
 import os
