@@ -212,6 +212,9 @@ TABLE: dict[str, list[Case]] = {
     "account_inactive": [case(*EVERYONE)],
     "account_signup": [case(*ANONYMOUS_ONLY)],
     "account_reauthenticate": [case(*LOGGED_IN)],
+    # Reauthenticating with a code sent by mail (allauth 65.22): no code is waiting, so confirming sends to asking.
+    "account_request_reauthentication_code": [case(*LOGGED_IN)],
+    "account_confirm_reauthentication_code": [case(LOGIN, *(Redirect("account_request_reauthentication_code"),) * 7)],
     "account_email": [case(*LOGGED_IN)],
     "account_email_verification_sent": [case(*EVERYONE)],
     "account_change_password": [case(*LOGGED_IN)],
