@@ -201,6 +201,7 @@ def _template_context(notification: Notification) -> dict[str, Any]:
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "centre_link": absolute(in_language(reverse("notifications:centre"), language)),
+        "preferences_link": absolute(in_language(reverse("notifications:preferences"), language)),
     }
 
 
