@@ -24,6 +24,7 @@ from challenges import selectors as challenge_selectors
 from challenges.models import ChallengeStatus, PhaseKind, PhaseStatus, Program
 from datacity.audit.context import current
 from datacity.audit.services import record
+from datacity.notifications.models import MailState, Notification
 from partners import selectors as partner_selectors
 
 # How far ahead "soon" looks: an invitation about to expire, a call for applications about to open.
@@ -146,6 +147,17 @@ def partners_left_without_members(program: Program, moment: Moment) -> Iterable[
             _("Partners nobody acts for: invite a first member"),
             count,
             admin_list("partners", "partner", memberships__isnull="True"),
+        )
+
+
+@figures("attention")
+def mails_not_sent(program: Program, moment: Moment) -> Iterable[Figure]:
+    """Mails the outbox gave up on (after its retries): someone was not told something."""
+    if count := Notification.objects.filter(mail_state=MailState.FAILED).count():
+        yield Figure(
+            _("Mails that could not be sent: see why, then send them again"),
+            count,
+            admin_list("notifications", "notification", mail_state__exact=MailState.FAILED),
         )
 
 

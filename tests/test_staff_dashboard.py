@@ -11,6 +11,7 @@ from challenges.services import JURY_SPACE
 from datacity.accounts.roles import PROGRAM_MANAGER
 from datacity.audit.models import AuditEntry
 from datacity.core.organisations import invitation_create
+from datacity.notifications.models import MailState, Notification
 from partners.services import PARTNER_SPACE
 from tests.factories import (
     ChallengeFactory,
@@ -73,6 +74,7 @@ def program(staff):
     )
     JuryInvitation.objects.filter(pk=expiring.pk).update(expires_at=now + timedelta(days=1))
     invitation_create(space=PARTNER_SPACE, organisation=lonely, email="first@example.org", role="owner", actor=staff)
+    Notification.objects.filter(email="late@example.org").update(mail_state=MailState.FAILED, attempts=10)
     return program
 
 
@@ -87,7 +89,7 @@ def test_every_figure_counts_the_admin_list_it_links_to(client, staff, program):
     assert response.status_code == 200
     figures = all_figures(response)
     attention = next(section for section in response.context["sections"] if section["key"] == "attention")
-    assert len(attention["figures"]) == 4, [figure.label for figure in attention["figures"]]
+    assert len(attention["figures"]) == 5, [figure.label for figure in attention["figures"]]
     assert sum(figure.count for figure in figures) > 0
     for figure in figures:
         assert figure.url.startswith("/admin/"), figure
@@ -102,6 +104,7 @@ def test_every_figure_counts_the_admin_list_it_links_to(client, staff, program):
     assert counts["Jury of this edition"] == 2
     assert counts["Jury invitations expiring within three days"] == 1
     assert counts["Phases whose dates do not follow their order"] == 1
+    assert counts["Mails that could not be sent: see why, then send them again"] == 1
     assert {row["partner"].name: row["members"].count for row in response.context["program_partners"]} == {
         "Casa Tram": 0,
         "Lydec": 2,
