@@ -33,7 +33,17 @@ class Section:
 SECTIONS = (
     Section(_("Program"), ("challenges.program", "challenges.phase", "challenges.challenge", "challenges.theme")),
     Section(_("Partners"), ("partners.partner", "partners.partnerinvitation")),
-    Section(_("Startups"), ("startups.startup", "startups.selection", "startups.startupinvitation")),
+    Section(
+        _("Startups"),
+        (
+            "startups.startup",
+            "startups.question",
+            "startups.eligibilitycondition",
+            "startups.application",
+            "startups.selection",
+            "startups.startupinvitation",
+        ),
+    ),
     Section(_("Jury"), ("challenges.juryinvitation",)),
     Section(_("Data catalogue"), ("datasets.dataset",)),
     Section(_("People and accounts"), ("accounts.user", "notifications.notification")),

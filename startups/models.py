@@ -147,3 +147,178 @@ class Selection(TimeStampedModel):
     def clean(self) -> None:
         if self.challenge is not None and self.program_id and self.challenge.program_id != self.program_id:
             raise ValidationError({"challenge": _("This challenge belongs to another edition.")})
+
+
+# --- Applications to a call ------------------------------------------------------------------------------------
+
+
+class QuestionKind(models.TextChoices):
+    SHORT_TEXT = "short_text", _("Short text")
+    LONG_TEXT = "long_text", _("Long text")
+    SINGLE_CHOICE = "single_choice", _("Single choice")
+    MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+    NUMBER = "number", _("Number")
+    URL = "url", _("Web address")
+    YES_NO = "yes_no", _("Yes or no")
+    FILE = "file", _("File")
+
+
+class Question(models.Model):
+    """A question of an edition's application form, for every challenge or for one. Hidden, never deleted, once it
+    has answers: no answer is ever orphaned."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="questions", verbose_name=_("edition"))
+    challenge = models.ForeignKey(
+        Challenge,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        null=True,
+        blank=True,
+        verbose_name=_("challenge"),
+        help_text=_("Empty: asked for every challenge of the edition."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=20, choices=QuestionKind, default=QuestionKind.SHORT_TEXT)
+    label = models.CharField(_("question"), max_length=300, validators=[validate_single_line])
+    help_text = models.CharField(_("help text"), max_length=500, blank=True)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("For choice questions: one choice per line."))
+    required = models.BooleanField(_("required"), default=False)
+    hidden = models.BooleanField(_("hidden"), default=False, help_text=_("No longer asked; its answers are kept."))
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["program", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class EligibilityCondition(models.Model):
+    """A yes/no condition every applicant of an edition must meet (e.g. "registered in Morocco")."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="eligibility_conditions", verbose_name=_("edition")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    statement = models.CharField(_("statement"), max_length=300, validators=[validate_single_line])
+
+    class Meta:
+        verbose_name = _("eligibility condition")
+        verbose_name_plural = _("eligibility conditions")
+        ordering = ["program", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    ELIGIBLE = "eligible", _("Eligible")
+    INELIGIBLE = "ineligible", _("Ineligible")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# The one table of who may move an application from which status to which (services.application_* enforce it;
+# the admin shows it). Applicants move it while the call is open; staff review it.
+APPLICANT_TRANSITIONS: dict[str, frozenset[str]] = {
+    ApplicationStatus.DRAFT: frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN}),
+    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN}),
+    ApplicationStatus.WITHDRAWN: frozenset({ApplicationStatus.DRAFT}),
+}
+STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
+    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.UNDER_REVIEW}),
+    ApplicationStatus.UNDER_REVIEW: frozenset({ApplicationStatus.ELIGIBLE, ApplicationStatus.INELIGIBLE}),
+    ApplicationStatus.ELIGIBLE: frozenset({ApplicationStatus.UNDER_REVIEW}),
+    ApplicationStatus.INELIGIBLE: frozenset({ApplicationStatus.UNDER_REVIEW}),
+}
+
+
+class ProductStage(models.TextChoices):
+    IDEA = "idea", _("Idea")
+    PROTOTYPE = "prototype", _("Prototype")
+    PILOT = "pilot", _("Tested with first users")
+    MARKET = "market", _("On the market")
+
+
+class Application(TimeStampedModel):
+    """A startup's application to one challenge of an edition: one per startup and challenge."""
+
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="applications", verbose_name=_("startup")
+    )
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.PROTECT, related_name="applications", verbose_name=_("challenge")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ApplicationStatus, default=ApplicationStatus.DRAFT)
+    solution = models.TextField(_("proposed solution"), blank=True)
+    data_use = models.TextField(_("use of the partners' data and sites"), blank=True)
+    team = models.TextField(_("team"), blank=True)
+    stage = models.CharField(_("stage of the product"), max_length=16, choices=ProductStage, blank=True)
+    eligibility = models.JSONField(
+        _("eligibility answers"), default=dict, blank=True, help_text=_("Condition id: the applicant's yes or no.")
+    )
+    # Raised by every save: a form sent with an older number was written over another member's save (refused).
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    last_saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    ineligible_reason = models.TextField(_("reason of ineligibility"), blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["startup", "challenge"], name="startups_application_once_per_challenge"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.startup} → {self.challenge}"
+
+
+class Answer(models.Model):
+    """An application's answer to one question (a file question's answer is a stored file)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "question"], name="startups_answer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"
+
+
+class ApplicationVersion(models.Model):
+    """What an application said when it was submitted (each submission, and each edit after it, is kept)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    content = models.JSONField(_("content"))
+
+    class Meta:
+        verbose_name = _("submitted version")
+        verbose_name_plural = _("submitted versions")
+        ordering = ["application", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "number"], name="startups_application_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} v{self.number}"

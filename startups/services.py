@@ -2,17 +2,36 @@
 (whose rules live in datacity.core.organisations)."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from datacity.audit.services import record
+from challenges.models import Challenge, Phase, PhaseKind, Program
+from datacity.audit.services import Refused, audited_transaction, record
 from datacity.core.models import MembershipRole
 from datacity.core.organisations import Space
 from datacity.core.services import assign, audited_delete, audited_save
+from datacity.notifications.services import notify
 
-from .models import Selection, Startup, StartupInvitation, StartupMembership
+from . import notices
+from .models import (
+    APPLICANT_TRANSITIONS,
+    STAFF_TRANSITIONS,
+    Answer,
+    Application,
+    ApplicationStatus,
+    ApplicationVersion,
+    Question,
+    Selection,
+    Startup,
+    StartupInvitation,
+    StartupMembership,
+)
 
 STARTUP_SPACE = Space(
     name="startup",
@@ -62,3 +81,251 @@ def selection_save(*, selection: Selection, actor: Any) -> Selection:
 @transaction.atomic
 def selection_delete(*, selection: Selection, actor: Any) -> None:
     audited_delete(instance=selection, actor=actor)
+
+
+# --- Applications ---------------------------------------------------------------------------------------------
+# Whether the call is open is computed from its phase's dates at the moment of the request (never from what the
+# clock recorded): a form loaded before the deadline and sent a second after it is refused, and nothing is saved.
+
+COMMON_FIELDS = ("solution", "data_use", "team", "stage")
+
+
+class ApplicationRefused(Refused):
+    """An application change refused: the call is closed, another member saved first, the status forbids it..."""
+
+
+class ApplicationInvalid(Refused):
+    """A submission with missing or wrong answers: `errors` maps each field ("solution", "question-12",
+    "eligibility-3") to its messages, for the form to show beside the field."""
+
+    def __init__(self, errors: Mapping[str, list[str]], **kwargs: Any):
+        super().__init__(str(_("The application is not complete: see the messages beside the fields.")), **kwargs)
+        self.errors = dict(errors)
+
+
+def call_phase(program: Program) -> Phase | None:
+    return program.phases.filter(kind=PhaseKind.CALL_FOR_APPLICATIONS).order_by("starts_at").first()
+
+
+def require_open_call(challenge: Challenge, *, now: datetime, action: str) -> Phase:
+    """The edition's call for applications, open at `now`; refused (and audited) otherwise."""
+    call = call_phase(challenge.program)
+    if call is None or not call.is_open(now):
+        if call is not None and now >= call.ends_at:
+            closed = timezone.localtime(call.ends_at, challenge.program.time_zone)
+            message = _("The call for applications closed on %(date)s (%(zone)s time): nothing was saved.") % {
+                "date": date_format(closed, "DATETIME_FORMAT"),
+                "zone": challenge.program.time_zone,
+            }
+        else:
+            message = _("The call for applications is not open: nothing was saved.")
+        raise ApplicationRefused(message, action=action, obj=challenge, reason_code="call_closed")
+    return call
+
+
+def require_member(startup: Startup, actor: Any, *, action: str) -> None:
+    if not StartupMembership.objects.filter(startup=startup, user=actor).exists():
+        raise ApplicationRefused(
+            _("Only the startup's members may do this."), action=action, obj=startup, reason_code="not_member"
+        )
+
+
+def _lock(startup: Startup, challenge: Challenge) -> Application | None:
+    return Application.objects.select_for_update().filter(startup=startup, challenge=challenge).first()
+
+
+def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> None:
+    """Copy the common fields, eligibility answers and question answers present in `data` onto the application."""
+    for field in COMMON_FIELDS:
+        if field in data:
+            setattr(application, field, data[field] or "")
+    if "eligibility" in data:
+        application.eligibility = {str(key): bool(value) for key, value in dict(data["eligibility"]).items()}
+    application.revision += 1
+    application.last_saved_by = actor
+    application.save()
+    questions = {question.pk: question for question in questions_for(application.challenge)}
+    for question_id, value in dict(data.get("answers") or {}).items():
+        if int(question_id) in questions:
+            Answer.objects.update_or_create(
+                application=application, question_id=int(question_id), defaults={"value": value}
+            )
+
+
+def questions_for(challenge: Challenge) -> models.QuerySet:
+    """The questions an application to `challenge` answers: the edition's and the challenge's own, in order."""
+    return Question.objects.filter(
+        models.Q(challenge__isnull=True) | models.Q(challenge=challenge), program=challenge.program_id, hidden=False
+    ).order_by("order", "pk")
+
+
+@audited_transaction
+def application_save(
+    *,
+    startup: Startup,
+    challenge: Challenge,
+    actor: Any,
+    data: Mapping[str, Any],
+    revision: int | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Save a draft (incomplete is fine) while the call is open. `revision` is the one the person's form was loaded
+    with: if another member saved since, the save is refused rather than written over theirs."""
+    now = now or timezone.now()
+    require_member(startup, actor, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused")
+    application = _lock(startup, challenge)
+    if application is None:
+        application = Application(startup=startup, challenge=challenge)
+    elif revision is not None and revision != application.revision:
+        saved_at = timezone.localtime(application.updated_at, challenge.program.time_zone)
+        raise ApplicationRefused(
+            _("%(person)s saved this application at %(time)s, after you opened it: reload it to see their changes.")
+            % {"person": application.last_saved_by or _("Another member"), "time": date_format(saved_at, "H:i")},
+            action="application.conflict",
+            obj=application,
+            reason_code="conflict",
+        )
+    elif application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN):
+        raise ApplicationRefused(
+            _("This application is submitted: change it with “Submit the changes”."),
+            action="application.refused",
+            obj=application,
+        )
+    application.status = ApplicationStatus.DRAFT
+    _write(application, data=data, actor=actor)
+    record(action="application.draft_saved", actor=actor, obj=application, revision=application.revision)
+    return application
+
+
+def completeness_errors(application: Application) -> dict[str, list[str]]:
+    """Every reason the application cannot be submitted, per field (empty when it can)."""
+    errors: dict[str, list[str]] = {}
+    required = str(_("This answer is required to submit."))
+    for field in COMMON_FIELDS:
+        if not str(getattr(application, field) or "").strip():
+            errors[field] = [required]
+    answers = dict(application.answers.values_list("question_id", "value"))
+    for question in questions_for(application.challenge):
+        if question.required and answers.get(question.pk) in (None, "", [], {}):
+            errors[f"question-{question.pk}"] = [required]
+    for condition in application.challenge.program.eligibility_conditions.all():
+        if application.eligibility.get(str(condition.pk)) is not True:
+            errors[f"eligibility-{condition.pk}"] = [
+                str(_("Applications are open to startups that meet this condition."))
+            ]
+    return errors
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    """What a submitted version keeps: the common part, the eligibility answers and every answer, by question."""
+    return {
+        **{field: getattr(application, field) for field in COMMON_FIELDS},
+        "eligibility": application.eligibility,
+        "answers": {
+            str(question_id): value for question_id, value in application.answers.values_list("question_id", "value")
+        },
+    }
+
+
+@audited_transaction
+def application_submit(
+    *,
+    startup: Startup,
+    challenge: Challenge,
+    actor: Any,
+    data: Mapping[str, Any],
+    revision: int | None = None,
+    now: datetime | None = None,
+) -> Application:
+    """Submit an application (or the changes to a submitted one) while the call is open: everything is checked,
+    each submission is kept as a version, and the startup's members are sent a confirmation."""
+    now = now or timezone.now()
+    require_member(startup, actor, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused")
+    application = _lock(startup, challenge) or Application(startup=startup, challenge=challenge)
+    if application.pk and revision is not None and revision != application.revision:
+        raise ApplicationRefused(
+            _("Another member saved this application after you opened it: reload it to see their changes."),
+            action="application.conflict",
+            obj=application,
+            reason_code="conflict",
+        )
+    _write(application, data=data, actor=actor)
+    if errors := completeness_errors(application):
+        raise ApplicationInvalid(errors)
+    application.status = ApplicationStatus.SUBMITTED
+    application.submitted_at = now
+    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    number = application.versions.count() + 1
+    ApplicationVersion.objects.create(
+        application=application, number=number, submitted_at=now, submitted_by=actor, content=snapshot(application)
+    )
+    record(action="application.submitted", actor=actor, obj=application, version=number)
+    notify(
+        kind=notices.APPLICATION_SUBMITTED,
+        recipients=startup.members.all(),
+        obj=application,
+        key=f"v{number}",
+        context={"version": number},
+    )
+    return application
+
+
+@audited_transaction
+def application_withdraw(*, application: Application, actor: Any, now: datetime | None = None) -> Application:
+    """Withdraw an application while the call is open; it may be taken up again as a draft before the deadline."""
+    now = now or timezone.now()
+    require_member(application.startup, actor, action="application.refused")
+    require_open_call(application.challenge, now=now, action="application.refused")
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if ApplicationStatus.WITHDRAWN not in APPLICANT_TRANSITIONS.get(application.status, frozenset()):
+        raise ApplicationRefused(
+            _("This application cannot be withdrawn."), action="application.refused", obj=application
+        )
+    application.status = ApplicationStatus.WITHDRAWN
+    application.revision += 1
+    application.last_saved_by = actor
+    application.save()
+    record(action="application.withdrawn", actor=actor, obj=application)
+    notify(
+        kind=notices.APPLICATION_WITHDRAWN,
+        recipients=application.startup.members.all(),
+        obj=application,
+        key=f"r{application.revision}",
+    )
+    return application
+
+
+@audited_transaction
+def application_set_status(*, application: Application, status: str, actor: Any, reason: str = "") -> Application:
+    """Staff's review: submitted → under review → eligible or ineligible (with a reason). The startup is told."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if status not in STAFF_TRANSITIONS.get(application.status, frozenset()):
+        raise ApplicationRefused(
+            _("An application cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": application.get_status_display(), "to": ApplicationStatus(status).label},
+            action="application.status_refused",
+            obj=application,
+            to=status,
+        )
+    if status == ApplicationStatus.INELIGIBLE and not reason.strip():
+        raise ApplicationRefused(_("Say why the application is ineligible: the startup will read it."))
+    was = application.status
+    application.status = status
+    application.ineligible_reason = reason.strip() if status == ApplicationStatus.INELIGIBLE else ""
+    application.save(update_fields=["status", "ineligible_reason", "updated_at"])
+    record(
+        action="application.status_changed",
+        actor=actor,
+        obj=application,
+        changes={"status": {"from": was, "to": status}},
+    )
+    notify(
+        kind=notices.APPLICATION_STATUS,
+        recipients=application.startup.members.all(),
+        obj=application,
+        key=f"{status}@{timezone.now().isoformat()}",
+        context={"status": status, "reason": application.ineligible_reason},
+    )
+    return application

@@ -2,9 +2,19 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Startup
+from .models import EligibilityCondition, Question, Startup
 
 
 @register(Startup)
 class StartupTranslationOptions(TranslationOptions):
     fields = ("pitch", "description")
+
+
+@register(Question)
+class QuestionTranslationOptions(TranslationOptions):
+    fields = ("label", "help_text", "choices")
+
+
+@register(EligibilityCondition)
+class EligibilityConditionTranslationOptions(TranslationOptions):
+    fields = ("statement",)

@@ -39,7 +39,14 @@ from datacity.notifications import kinds, services
 from datacity.notifications.models import Heartbeat
 from partners.models import PartnerMembership
 from partners.services import PARTNER_SPACE
-from startups.models import StartupMembership
+from startups.models import (
+    Answer,
+    Application,
+    ApplicationStatus,
+    EligibilityCondition,
+    Question,
+    StartupMembership,
+)
 from startups.services import STARTUP_SPACE
 from tests.factories import (
     ChallengeFactory,
@@ -344,6 +351,10 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "startups.startup": (ALL, ALL),
     "startups.selection": (ALL, ALL),
     "startups.startupinvitation": (READ_DELETE, READ_DELETE),  # startups invite their own people; staff look
+    "startups.question": (ALL, ALL),  # one with answers is not deleted: its delete page says so (and answers 200)
+    "startups.eligibilitycondition": (ALL, ALL),
+    # Startups make their applications and nobody deletes them; staff read them and change their status only.
+    "startups.application": (READ, READ),
     "datasets.dataset": (ALL, ALL),
 }
 
@@ -473,6 +484,12 @@ def world(db, monkeypatch):
     w.startup_b = StartupFactory.create(name="Bravo Stealth Labs")
     SelectionFactory.create(program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x)
     JuryMembership.objects.create(program=w.program, user=w.jury, role=MembershipRole.MEMBER)
+    question = Question.objects.create(program=w.program, label="What data will you use?")
+    EligibilityCondition.objects.create(program=w.program, statement="Registered in Morocco")
+    application = Application.objects.create(
+        startup=w.startup_a, challenge=w.challenge, status=ApplicationStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    Answer.objects.create(application=application, question=question, value="Traffic counts")
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}
     for role, membership_model, organisation_field, organisation in (
