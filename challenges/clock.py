@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from datacity.audit.services import record
 from datacity.notifications.kinds import Kind
-from datacity.notifications.models import Heartbeat, Notification
+from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat, Notification
 from datacity.notifications.services import notify
 from partners.models import PartnerMembership
 
@@ -40,7 +40,6 @@ from .models import (
 # Any constant shared by every tick: PostgreSQL lets one transaction at a time hold this lock, so two ticks started
 # at the same instant (two beats by mistake, a manual run beside beat) record each change once, in order.
 TICK_LOCK = 0x0DA7AC17
-HEARTBEAT = "phase-tick"
 # With LateReminders.SKIP, a reminder found later than this after its moment is skipped rather than sent late.
 REMINDER_GRACE = timedelta(minutes=15)
 # How far back a late tick still sends the notices of the transitions it records (see record_transitions).
@@ -264,7 +263,7 @@ def tick(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TICK_LOCK])
         transitions = record_transitions(now, catch_up)
         runs = send_reminders(now)
-        Heartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"last_run_at": timezone.now()})
+        Heartbeat.objects.update_or_create(name=CLOCK_HEARTBEAT, defaults={"last_run_at": timezone.now()})
     return transitions, runs
 
 

@@ -15,12 +15,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from datacity.notifications.models import Heartbeat
+from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat
 
 logger = logging.getLogger(__name__)
 
-# The clock (challenges' phase tick) writes this heartbeat at the end of each tick.
-CLOCK_HEARTBEAT = "phase-tick"
 # A monitor asks again soon: one that hangs on a dead Redis is worse than an answer saying so.
 REDIS_TIMEOUT_SECONDS = 2
 

@@ -36,7 +36,7 @@ from datacity.accounts.roles import JURY, PROGRAM_MANAGER
 from datacity.core.models import MembershipRole
 from datacity.core.organisations import invitation_create
 from datacity.notifications import kinds, services
-from datacity.notifications.models import Heartbeat
+from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat
 from partners.models import PartnerMembership
 from partners.services import PARTNER_SPACE
 from startups.models import (
@@ -531,7 +531,7 @@ def world(db, monkeypatch):
     CrontabSchedule.objects.create(minute="0", hour="4")
     SolarSchedule.objects.create(event="sunrise", latitude="33.57", longitude="-7.59")
     ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
-    Heartbeat.objects.create(name="phase-tick", last_run_at=timezone.now())  # /health/ answers 200
+    Heartbeat.objects.create(name=CLOCK_HEARTBEAT, last_run_at=timezone.now())  # /health/ answers 200
     PeriodicTask.objects.create(name="Tick", task="challenges.tasks.phase_tick", interval=interval)
 
     # One object per model registered in the admin, for its change, delete and history pages.

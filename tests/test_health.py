@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from datacity.audit.models import AuditEntry
-from datacity.notifications.models import Heartbeat
+from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def tick(seconds_ago: float) -> Heartbeat:
     at = timezone.now() - timedelta(seconds=seconds_ago)
-    return Heartbeat.objects.update_or_create(name="phase-tick", defaults={"last_run_at": at})[0]
+    return Heartbeat.objects.update_or_create(name=CLOCK_HEARTBEAT, defaults={"last_run_at": at})[0]
 
 
 def test_all_is_well(client):

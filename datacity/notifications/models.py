@@ -159,6 +159,10 @@ class Digest(models.Model):
         return f"{self.user} {self.day}"
 
 
+# The heartbeat the program clock (the minute phase tick) writes, and /health/ reads.
+CLOCK_HEARTBEAT = "phase-tick"
+
+
 class Heartbeat(models.Model):
     """When a periodic job last ran to its end (the phase tick): what /health/ reads."""
 

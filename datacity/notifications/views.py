@@ -14,7 +14,6 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
-from django.urls import translate_url
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -63,9 +62,7 @@ def destination(url: str) -> str:
     """
     if not url.startswith("/") or not url_has_allowed_host_and_scheme(url, allowed_hosts=None):
         return ""
-    language = translation.get_language()
-    with translation.override(translation.get_language_from_path(url) or settings.LANGUAGE_CODE):
-        return translate_url(url, language)
+    return services.in_language(url, translation.get_language())
 
 
 def load_targets(notifications: list[Notification]) -> None:

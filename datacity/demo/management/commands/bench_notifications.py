@@ -72,11 +72,10 @@ class CallClosing:
             kind=PhaseKind.CALL_FOR_APPLICATIONS,
             title="Bench call",
             starts_at=now - timedelta(days=5),
-            ends_at=now + timedelta(seconds=1),
+            ends_at=now - timedelta(seconds=1),  # ended: the next tick records the close
         )
         # Its opening is already on record (it is not what is measured).
         PhaseTransition.objects.create(phase=phase, sequence=1, status=PhaseStatus.OPEN, at=phase.starts_at)
-        time.sleep(1.1)
 
     def run(self) -> models.QuerySet:
         """One tick of the clock: it records the close and writes its notices in one transaction."""
