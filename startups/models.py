@@ -1,6 +1,7 @@
 """Startup organisations and their selection in an edition, paired with a sponsoring partner."""
 
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -194,7 +195,25 @@ class Question(models.Model):
         return self.label
 
     def choice_list(self) -> list[str]:
+        """The choices in the current language. Answers keep a choice's position, so they survive translation."""
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def display_answer(self, value: Any) -> str:
+        """An answer as text in the current language (a file question's answer is its attachments: not here)."""
+        if value is None or value == "" or value == []:
+            return ""
+        if self.kind == QuestionKind.YES_NO:
+            return str(_("Yes") if value else _("No"))
+        if self.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
+            choices = self.choice_list()
+            positions = value if isinstance(value, list) else [value]
+            return ", ".join(
+                choices[position] if isinstance(position, int) and 0 <= position < len(choices) else str(position)
+                for position in positions
+            )
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        return str(value)
 
 
 class EligibilityCondition(models.Model):
@@ -270,6 +289,11 @@ class Application(TimeStampedModel):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     ineligible_reason = models.TextField(_("reason of ineligibility"), blank=True)
+    internal_notes = models.TextField(
+        _("notes for the team"),
+        blank=True,
+        help_text=_("Seen by the startup's members only: never by partners, jurors or in exports."),
+    )
 
     class Meta:
         verbose_name = _("application")
@@ -322,3 +346,37 @@ class ApplicationVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} v{self.number}"
+
+
+def attachment_key(instance: "Attachment", filename: str) -> str:
+    """The storage key of an attachment: made by the server, never from the uploader's file name (shown back only
+    in the download's Content-Disposition)."""
+    return f"applications/{instance.application_id}/{uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file uploaded for a file question of an application. Immutable: replacing a file adds another; a file a
+    submitted version refers to is kept, so every version stays readable."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_key, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=120)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["application", "question", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("startups:attachment", kwargs={"pk": self.application_id, "attachment": self.pk})

@@ -1,14 +1,27 @@
 """Who sees which startup, and who may act on it: the public sees startups selected in a published edition;
-members see their own; owners manage them. Lists filter with these querysets; pages fetch through `access_startup`."""
+members see their own; owners manage them. Lists filter with these querysets; pages fetch through `access_startup`.
+
+Applications: the startup's members see theirs in every status; the members of the partner owning the challenge
+see the submitted ones (read-only); staff who may view applications see all. Drafts and withdrawn applications
+are the startup's alone."""
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from datacity.core.access import visible_or_404
 from datacity.core.models import MembershipRole
+from partners.models import PartnerMembership
 
-from .models import Startup, StartupMembership, StartupQuerySet
+from .models import Application, ApplicationStatus, Attachment, Startup, StartupMembership, StartupQuerySet
+
+# What a partner (and later the jury) reads: applications the startup has sent, in any status of the review.
+SENT = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.ELIGIBLE,
+    ApplicationStatus.INELIGIBLE,
+)
 
 
 def startups_visible_to(user: Any) -> StartupQuerySet:
@@ -38,3 +51,40 @@ def access_startup(user: Any, slug: str, *, as_member: bool = False, as_owner: b
 
 def is_member(user: Any, startup: Startup) -> bool:
     return startups_of_member(user).filter(pk=startup.pk).exists()
+
+
+def applications_of_member(user: Any) -> "QuerySet[Application]":
+    """The applications of the startups `user` belongs to, in every status."""
+    return Application.objects.filter(startup__in=startups_of_member(user))
+
+
+def applications_for_partner(user: Any) -> "QuerySet[Application]":
+    """The sent applications to the challenges owned by the partners `user` belongs to."""
+    if not user.is_authenticated:
+        return Application.objects.none()
+    partners = PartnerMembership.objects.filter(user=user).values("partner_id")
+    return Application.objects.filter(challenge__owner__in=partners, status__in=SENT)
+
+
+def applications_visible_to(user: Any) -> "QuerySet[Application]":
+    if not user.is_authenticated:
+        return Application.objects.none()
+    if user.is_active and user.is_staff and user.has_perm("startups.view_application"):
+        return Application.objects.all()
+    own = applications_of_member(user).values("pk")
+    partner = applications_for_partner(user).values("pk")
+    return Application.objects.filter(Q(pk__in=own) | Q(pk__in=partner))
+
+
+def access_application(user: Any, pk: int, *, as_member: bool = False) -> Application:
+    """The application `pk` if `user` may read it (or change it, as a member of its startup); 404 otherwise,
+    audited."""
+    visible = applications_of_member(user) if as_member else applications_visible_to(user)
+    return visible_or_404(visible.select_related("startup", "challenge__program", "challenge__owner"), pk=pk)
+
+
+def access_attachment(user: Any, application_pk: int, attachment_pk: int) -> Attachment:
+    """A file of an application `user` may read; 404 otherwise (audited), whether the application or the file is
+    missing or hidden."""
+    application = access_application(user, application_pk)
+    return visible_or_404(Attachment.objects.filter(application=application), pk=attachment_pk)

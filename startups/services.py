@@ -1,10 +1,15 @@
 """Writes on the startup side: creating and editing a startup, its selection in an edition, and its membership
 (whose rules live in datacity.core.organisations)."""
 
-from collections.abc import Mapping
-from datetime import datetime
+import functools
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,6 +21,7 @@ from datacity.audit.services import Refused, audited_transaction, record
 from datacity.core.models import MembershipRole
 from datacity.core.organisations import Space
 from datacity.core.services import assign, audited_delete, audited_save
+from datacity.core.uploads import FileType, check_upload, clean_filename
 from datacity.notifications.services import notify
 
 from . import notices
@@ -26,7 +32,9 @@ from .models import (
     Application,
     ApplicationStatus,
     ApplicationVersion,
+    Attachment,
     Question,
+    QuestionKind,
     Selection,
     Startup,
     StartupInvitation,
@@ -146,10 +154,41 @@ def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> 
     application.save()
     questions = {question.pk: question for question in questions_for(application.challenge)}
     for question_id, value in dict(data.get("answers") or {}).items():
-        if int(question_id) in questions:
-            Answer.objects.update_or_create(
-                application=application, question_id=int(question_id), defaults={"value": value}
-            )
+        question = questions.get(int(question_id))
+        if question is None:
+            continue
+        if question.kind == QuestionKind.FILE:
+            value = _own_attachments(application, question, value)
+        Answer.objects.update_or_create(application=application, question=question, defaults={"value": value})
+    _prune_attachments(application)
+
+
+def _own_attachments(application: Application, question: Question, ids: Any) -> list[int]:
+    """The ids among `ids` that are files of this application for this question, in the order given, at most the
+    number a question takes."""
+    wanted = [int(pk) for pk in (ids or []) if str(pk).isdigit()]
+    own = set(application.attachments.filter(question=question, pk__in=wanted).values_list("pk", flat=True))
+    return [pk for pk in dict.fromkeys(wanted) if pk in own][: settings.APPLICATION_FILES_PER_QUESTION]
+
+
+def _prune_attachments(application: Application) -> None:
+    """Delete the files no answer and no submitted version refers to any longer (files dropped from a draft, or
+    uploaded with a submission that was refused and not sent again), once the transaction commits."""
+    referenced: set[int] = set()
+    file_answers = application.answers.filter(question__kind=QuestionKind.FILE).values_list("value", flat=True)
+    for value in file_answers:
+        referenced.update(value or [])
+    for content in application.versions.values_list("content", flat=True):
+        referenced.update(int(pk) for pk in (content.get("files") or {}))
+    dropped = list(application.attachments.exclude(pk__in=referenced).exclude(uploaded_at__gte=_staging_since()))
+    for attachment in dropped:
+        transaction.on_commit(functools.partial(attachment.file.delete, save=False))
+    Attachment.objects.filter(pk__in=[attachment.pk for attachment in dropped]).delete()
+
+
+def _staging_since() -> datetime:
+    # Files staged in the last hour may belong to a form someone is correcting right now: they are kept for it.
+    return timezone.now() - timedelta(hours=1)
 
 
 def questions_for(challenge: Challenge) -> models.QuerySet:
@@ -218,13 +257,27 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
 
 
 def snapshot(application: Application) -> dict[str, Any]:
-    """What a submitted version keeps: the common part, the eligibility answers and every answer, by question."""
+    """What a submitted version keeps: the common part, the eligibility answers, every answer by question, and the
+    files the answers name (whose rows are then kept as long as the version is)."""
+    answers = {
+        str(question_id): value for question_id, value in application.answers.values_list("question_id", "value")
+    }
+    named = [
+        pk
+        for question_id, value in application.answers.filter(question__kind=QuestionKind.FILE).values_list(
+            "question_id", "value"
+        )
+        for pk in value or []
+    ]
+    files = {
+        str(attachment.pk): {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
+        for attachment in application.attachments.filter(pk__in=named)
+    }
     return {
         **{field: getattr(application, field) for field in COMMON_FIELDS},
         "eligibility": application.eligibility,
-        "answers": {
-            str(question_id): value for question_id, value in application.answers.values_list("question_id", "value")
-        },
+        "answers": answers,
+        "files": files,
     }
 
 
@@ -270,6 +323,73 @@ def application_submit(
         context={"version": number},
     )
     return application
+
+
+@audited_transaction
+def attachments_stage(
+    *,
+    startup: Startup,
+    challenge: Challenge,
+    uploads: Mapping[int, Sequence[UploadedFile]],
+    actor: Any,
+    now: datetime | None = None,
+) -> dict[int, list[int]]:
+    """Store the files sent for the file questions of the startup's application to `challenge` (a draft is
+    started if there is none), before the answers are saved or submitted: committed on their own, so a submission
+    refused for another reason loses no upload. Each file is checked again (size, type from its bytes); one refused
+    file refuses them all and nothing is stored. Returns the new attachments' ids per question."""
+    now = now or timezone.now()
+    require_member(startup, actor, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused")
+    questions = {question.pk: question for question in questions_for(challenge).filter(kind=QuestionKind.FILE)}
+    errors: dict[str, list[str]] = {}
+    checked: list[tuple[Question, UploadedFile, FileType]] = []
+    for question_id, files in uploads.items():
+        question = questions.get(int(question_id))
+        for upload in files:
+            if question is None:
+                errors.setdefault(f"question-{question_id}", []).append(str(_("This question takes no file.")))
+                continue
+            try:
+                kind = check_upload(upload, max_bytes=settings.APPLICATION_FILE_MAX_BYTES)
+            except ValidationError as error:
+                errors.setdefault(f"question-{question_id}", []).extend(error.messages)
+            else:
+                checked.append((question, upload, kind))
+    if errors:
+        raise ApplicationInvalid(errors)
+    if not checked:
+        return {}
+    application = _lock(startup, challenge)
+    if application is None:
+        application = Application.objects.create(startup=startup, challenge=challenge, last_saved_by=actor)
+    staged: dict[int, list[int]] = {}
+    for question, upload, kind in checked:
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        attachment = Attachment(
+            application=application,
+            question=question,
+            name=clean_filename(upload.name),
+            content_type=kind.mime,
+            size=upload.size or 0,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
+        attachment.file.save(attachment.name, upload, save=False)
+        attachment.save()
+        staged.setdefault(question.pk, []).append(attachment.pk)
+        record(
+            action="application.file_added",
+            actor=actor,
+            obj=application,
+            file=attachment.name,
+            size=attachment.size,
+            sha256=attachment.sha256,
+        )
+    return staged
 
 
 @audited_transaction

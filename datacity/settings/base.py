@@ -225,6 +225,10 @@ STORAGES = {
 
 # Logos are small images; anything larger is refused by the form before it is stored.
 MAX_LOGO_UPLOAD_BYTES = 2 * 1024 * 1024
+# Applications' attachments (pitch decks, documents): the limit per file, shown in the form, and how many files one
+# file question takes. A file over the limit, or of a type its bytes do not prove, is refused before it is stored.
+APPLICATION_FILE_MAX_BYTES = env.int("APPLICATION_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+APPLICATION_FILES_PER_QUESTION = env.int("APPLICATION_FILES_PER_QUESTION", default=5)
 
 # --- Mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,0 +1,141 @@
+"""Uploaded files people send (application attachments, later datasets): their type read from their bytes, their
+size bounded, their name cleaned, and their download always a download.
+
+A file's name and its declared content type are the sender's word; only the bytes decide. Executables, scripts and
+anything unrecognised are refused before they reach storage.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import IO, Any
+
+import filetype
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+HEAD_BYTES = 8192  # enough for every signature `filetype` reads, and to tell text from binary
+
+
+@dataclass(frozen=True)
+class FileType:
+    label: str
+    mime: str
+    extensions: tuple[str, ...]
+
+
+PDF = FileType("PDF", "application/pdf", (".pdf",))
+PNG = FileType("PNG", "image/png", (".png",))
+JPEG = FileType("JPEG", "image/jpeg", (".jpg", ".jpeg"))
+GIF = FileType("GIF", "image/gif", (".gif",))
+WEBP = FileType("WebP", "image/webp", (".webp",))
+DOCX = FileType("Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",))
+XLSX = FileType("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",))
+PPTX = FileType("PowerPoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",))
+DOC = FileType("Word 97", "application/msword", (".doc",))
+XLS = FileType("Excel 97", "application/vnd.ms-excel", (".xls",))
+PPT = FileType("PowerPoint 97", "application/vnd.ms-powerpoint", (".ppt",))
+ODT = FileType("OpenDocument", "application/vnd.oasis.opendocument.text", (".odt",))
+ODS = FileType("OpenDocument", "application/vnd.oasis.opendocument.spreadsheet", (".ods",))
+ODP = FileType("OpenDocument", "application/vnd.oasis.opendocument.presentation", (".odp",))
+CSV = FileType("CSV", "text/csv", (".csv",))
+TEXT = FileType("Text", "text/plain", (".txt", ".md"))
+
+# What an application may attach: documents a jury reads. Text types are recognised by their bytes being text.
+DOCUMENTS: tuple[FileType, ...] = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, DOC, XLS, PPT, ODT, ODS, ODP, CSV, TEXT)
+_BY_MIME = {kind.mime: kind for kind in DOCUMENTS}
+
+
+def accepted_label(types: tuple[FileType, ...] = DOCUMENTS) -> str:
+    """The accepted types, for a help text: "PDF, PNG, JPEG, …"."""
+    return ", ".join(dict.fromkeys(kind.label for kind in types))
+
+
+def accept_attribute(types: tuple[FileType, ...] = DOCUMENTS) -> str:
+    """The accepted extensions, for an `<input type="file" accept>` (a hint to the browser, never a check)."""
+    return ",".join(extension for kind in types for extension in kind.extensions)
+
+
+def _head(upload: IO[bytes]) -> bytes:
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    return head
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut by the end of the sample is still text.
+        if error.start < len(head) - 3:
+            return False
+    printable = sum(1 for char in head.decode("utf-8", "ignore") if char.isprintable() or char in "\r\n\t")
+    return printable >= 0.95 * max(1, len(head.decode("utf-8", "ignore")))
+
+
+def sniff(upload: IO[bytes], *, name: str = "") -> FileType | None:
+    """The type the file's bytes prove, among the known ones; None for anything else (executables included)."""
+    head = _head(upload)
+    guessed = filetype.guess(head)
+    if guessed is not None:
+        return _BY_MIME.get(guessed.mime)
+    if head and _is_text(head):
+        return CSV if name.lower().endswith(".csv") else TEXT
+    return None
+
+
+def check_upload(upload: Any, *, max_bytes: int, types: tuple[FileType, ...] = DOCUMENTS) -> FileType:
+    """The upload's type, if it is within the size limit and of an accepted type; a clear ValidationError
+    otherwise. Called before the file is stored, so a refused file never is."""
+    if upload.size == 0:
+        raise ValidationError(_("“%(name)s” is empty.") % {"name": clean_filename(upload.name)}, code="empty_file")
+    if upload.size > max_bytes:
+        raise ValidationError(
+            _("“%(name)s” is %(size)s; files are limited to %(limit)s.")
+            % {
+                "name": clean_filename(upload.name),
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(max_bytes),
+            },
+            code="file_too_large",
+        )
+    kind = sniff(upload, name=upload.name or "")
+    if kind is None or kind not in types:
+        raise ValidationError(
+            _("“%(name)s” is not a file of an accepted type (%(types)s), whatever its name says.")
+            % {"name": clean_filename(upload.name), "types": accepted_label(types)},
+            code="file_type",
+        )
+    return kind
+
+
+def clean_filename(name: str | None, *, limit: int = 150) -> str:
+    """A file name safe to show and to put in a Content-Disposition: no folders, no control or direction
+    characters, no leading dots, at most `limit` characters with its extension kept. Never used as a storage key."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    hidden = {"Cc", "Cf", "Zl", "Zp"}  # control, format (direction overrides), line and paragraph separators
+    name = "".join(char for char in unicodedata.normalize("NFC", name) if unicodedata.category(char) not in hidden)
+    name = " ".join(name.split()).lstrip(".").strip()
+    if len(name) > limit:
+        stem, dot, extension = name.rpartition(".")
+        extension = extension[:10] if dot else ""
+        name = f"{(stem if dot else name)[: limit - len(extension) - 1]}.{extension}" if extension else name[:limit]
+    return name or _("file")
+
+
+def download_response(fieldfile: Any, *, filename: str, content_type: str) -> FileResponse:
+    """Serve a stored file as a download, never displayed in the page's origin: the sender's bytes cannot run as
+    HTML or script there, whatever they are."""
+    response = FileResponse(
+        fieldfile.open("rb"), as_attachment=True, filename=clean_filename(filename), content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
