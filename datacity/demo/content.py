@@ -7,6 +7,10 @@ building-trade applicators); the startups keep the IP of what they build.
 
 Everything else (dates to the hour, challenge texts, the other seven startups, datasets) is invented for the demo
 and says so: fictional names carry "(fictive)" and texts start with "Démo".
+
+Beside it, a current demo edition, wholly invented and named as a demo, whose dates are counted from the day the demo
+is loaded so that its call for applications is open: its challenges, its application form, and the demo startup's
+applications (one draft, one submitted) to try applying.
 """
 
 from datetime import date
@@ -506,6 +510,321 @@ DATASETS: list[Any] = [
     ),
 ]
 
+# --- The current demo edition ---------------------------------------------------------------------------------
+# Invented from end to end and named as a demo. Its dates are counted from the day `load_demo` runs, so that its call
+# for applications is open that day: the edition to try applying on.
+
+CURRENT_PROGRAM: dict[str, Any] = {
+    "slug": "datacity-casablanca-demo",
+    "name": {
+        "fr": "DataCity Casablanca – Démo",
+        "ar": "داتا سيتي الدار البيضاء – عرض توضيحي",
+        "en": "DataCity Casablanca – Demo",
+    },
+    "city": PROGRAM["city"],
+    "description": {
+        "fr": (
+            "Édition de démonstration, au contenu inventé : ses défis, son formulaire de candidature et ses "
+            "candidatures servent à essayer la plateforme. Ses dates suivent le jour où la démo a été chargée, si "
+            "bien que son appel à candidatures est ouvert."
+        ),
+        "ar": (
+            "نسخة للعرض التوضيحي بمحتوى خيالي: تحدياتها واستمارة الترشيح والترشيحات فيها مخصصة لتجربة المنصة. "
+            "تتبع تواريخها يوم تحميل العرض التوضيحي، لذلك يكون طلب الترشيحات فيها مفتوحا."
+        ),
+        "en": (
+            "A demonstration edition with invented content: its challenges, application form and applications are "
+            "there to try the platform. Its dates follow the day the demo was loaded, so its call for applications "
+            "is open."
+        ),
+    },
+    "time_zone": PROGRAM["time_zone"],
+}
+
+PHASE_TITLES: dict[str, dict[str, str]] = {kind: titles for kind, _start, _end, titles in PHASES}
+
+# (kind, start, end): start and end are (days after the day of loading, hour, minute, second), wall-clock times in
+# the edition's time zone. The call closes three weeks ahead at 23:59:59 and selection starts the next morning; the
+# edition runs from the first phase's first day to the last one's last day.
+CURRENT_PHASES: list[tuple[str, tuple[int, int, int, int], tuple[int, int, int, int]]] = [
+    ("challenge_definition", (-52, 9, 0, 0), (-10, 9, 0, 0)),
+    ("call_for_applications", (-10, 9, 0, 0), (21, 23, 59, 59)),
+    ("selection", (22, 9, 0, 0), (49, 18, 0, 0)),
+    ("co_construction", (49, 18, 0, 0), (70, 9, 0, 0)),
+    ("prototyping", (70, 9, 0, 0), (161, 9, 0, 0)),
+    ("demo_day", (161, 9, 0, 0), (175, 18, 0, 0)),
+    ("follow_up", (175, 18, 0, 0), (205, 18, 0, 0)),
+]
+
+# As CHALLENGES, with every text in the three languages.
+CURRENT_CHALLENGES: list[Any] = [
+    {
+        "slug": "fuites-eau-logements",
+        "owner": "lydec",
+        "co_sponsors": ["ville-de-casablanca"],
+        "themes": ["eau", "construction"],
+        "featured": True,
+        "title": {
+            "fr": "Moins de fuites d'eau dans les logements",
+            "ar": "تقليص تسربات الماء داخل المساكن",
+            "en": "Fewer water leaks in homes",
+        },
+        "summary": {
+            "fr": "Démo : aider habitants et plombiers à repérer et réparer les fuites après le compteur.",
+            "ar": "عرض توضيحي: مساعدة السكان والسباكين على رصد التسربات بعد العداد وإصلاحها.",
+            "en": "Demo: helping residents and plumbers find and fix leaks past the meter.",
+        },
+        "problem": {
+            "fr": "Démo : une chasse d'eau qui fuit peut doubler une facture. Les fuites des installations "
+            "intérieures échappent au réseau de distribution et sont souvent découvertes trop tard, faute de repères "
+            "pour les habitants et de formation pour les artisans. Comment les repérer tôt et les faire réparer dans "
+            "les règles ?",
+            "ar": "عرض توضيحي: قد يضاعف صندوق طرد يتسرب منه الماء قيمة الفاتورة. تفلت تسربات التجهيزات الداخلية من "
+            "مراقبة شبكة التوزيع، وغالبا ما تكتشف متأخرة لغياب مؤشرات لدى السكان وتكوين لدى الحرفيين. كيف يمكن "
+            "رصدها مبكرا وإصلاحها وفق القواعد؟",
+            "en": "Demo: a leaking toilet cistern can double a bill. Leaks in home installations lie beyond the "
+            "distribution network and are often found too late: residents have no warning signs and tradespeople "
+            "little training. How can they be spotted early and repaired properly?",
+        },
+        "kpis": {
+            "fr": "Réclamations pour surconsommation\nDélai entre l'alerte et la réparation\nArtisans formés",
+            "ar": "شكايات الاستهلاك المفرط\nالمدة بين التنبيه والإصلاح\nعدد الحرفيين المكونين",
+            "en": "Complaints about abnormal consumption\nTime from alert to repair\nTradespeople trained",
+        },
+    },
+    {
+        "slug": "ilots-de-chaleur",
+        "owner": "ville-de-casablanca",
+        "co_sponsors": ["lafargeholcim"],
+        "themes": ["energie", "construction"],
+        "featured": True,
+        "title": {
+            "fr": "Rafraîchir les quartiers pendant les vagues de chaleur",
+            "ar": "تلطيف حرارة الأحياء خلال موجات الحر",
+            "en": "Keeping neighbourhoods cool in heatwaves",
+        },
+        "summary": {
+            "fr": "Démo : faire baisser la chaleur dans les rues et les logements des quartiers les plus exposés.",
+            "ar": "عرض توضيحي: خفض الحرارة في شوارع ومساكن الأحياء الأكثر تعرضا.",
+            "en": "Demo: bringing heat down in the streets and homes of the most exposed neighbourhoods.",
+        },
+        "problem": {
+            "fr": "Démo : pendant les épisodes de chergui, des quartiers denses, peu arborés et couverts de "
+            "toits-terrasses sombres gardent la chaleur toute la nuit. Quels aménagements, matériaux ou services "
+            "peuvent rafraîchir rues, écoles et logements, à un coût que la ville et les habitants peuvent porter ?",
+            "ar": "عرض توضيحي: خلال موجات الشرقي، تحتفظ أحياء كثيفة، قليلة الأشجار وذات أسطح داكنة، بالحرارة طوال "
+            "الليل. ما التهيئات أو المواد أو الخدمات التي يمكن أن تلطف حرارة الشوارع والمدارس والمساكن بتكلفة "
+            "تتحملها المدينة والسكان؟",
+            "en": "Demo: during chergui heatwaves, dense neighbourhoods with few trees and dark flat roofs hold the "
+            "heat all night. Which layouts, materials or services can cool streets, schools and homes at a cost the "
+            "city and residents can bear?",
+        },
+        "kpis": {
+            "fr": "Température de surface des toits traités\nÉcart de température nocturne avec un quartier "
+            "témoin\nLogements et écoles équipés",
+            "ar": "درجة حرارة سطح الأسقف المعالجة\nفرق الحرارة ليلا مقارنة بحي مرجعي\nعدد المساكن والمدارس المجهزة",
+            "en": "Surface temperature of treated roofs\nNight-time temperature gap with a control neighbourhood\n"
+            "Homes and schools equipped",
+        },
+    },
+    {
+        "slug": "correspondances-tram-busway",
+        "owner": "casa-tram",
+        "co_sponsors": ["ratp-dev"],
+        "themes": ["mobilite"],
+        "featured": True,
+        "title": {
+            "fr": "Des correspondances plus simples entre tramway, busway et bus",
+            "ar": "تنقل أسهل بين الترام والباصواي والحافلات",
+            "en": "Easier connections between tram, busway and bus",
+        },
+        "summary": {
+            "fr": "Démo : guider les voyageurs d'un mode à l'autre et réduire l'attente en correspondance.",
+            "ar": "عرض توضيحي: توجيه المسافرين من وسيلة نقل إلى أخرى وتقليص وقت الانتظار عند التحويل.",
+            "en": "Demo: guiding passengers from one mode to the next and cutting connection waits.",
+        },
+        "problem": {
+            "fr": "Démo : avec l'extension du réseau, de plus en plus de trajets combinent tramway, busway et bus. "
+            "Aux pôles d'échange, l'information est dispersée et les correspondances ratées allongent les trajets. "
+            "Comment orienter les voyageurs et coordonner les horaires pour que changer de mode devienne simple ?",
+            "ar": "عرض توضيحي: مع توسع الشبكة، أصبحت رحلات كثيرة تجمع بين الترام والباصواي والحافلة. في محطات "
+            "التبادل تتشتت المعلومة، وتطيل التحويلات الفائتة مدة الرحلات. كيف يمكن توجيه المسافرين وتنسيق المواعيد "
+            "ليصبح تغيير وسيلة النقل أمرا سهلا؟",
+            "en": "Demo: as the network grows, more and more journeys combine tram, busway and bus. At interchanges "
+            "information is scattered, and missed connections make journeys longer. How can passengers be guided "
+            "and timetables coordinated so that changing modes becomes simple?",
+        },
+        "kpis": {
+            "fr": "Temps moyen de correspondance\nCorrespondances manquées\nSatisfaction aux pôles d'échange",
+            "ar": "متوسط مدة التحويل\nالتحويلات الفائتة\nرضا المسافرين في محطات التبادل",
+            "en": "Average connection time\nMissed connections\nSatisfaction at interchanges",
+        },
+    },
+]
+
+# The application form. A question is found again by its edition, its challenge (None: asked for every challenge)
+# and its order; `key` names it for the applications below. Choices are one per line, in the same order in each
+# language (an answer keeps a choice's position). The file question stays optional: the demo uploads no file.
+CURRENT_QUESTIONS: list[dict[str, Any]] = [
+    {
+        "key": "traction",
+        "challenge": None,
+        "order": 10,
+        "kind": "short_text",
+        "required": True,
+        "label": {"fr": "Votre traction à ce jour", "ar": "ما حققتموه إلى اليوم", "en": "Traction so far"},
+        "help_text": {
+            "fr": "Clients, utilisateurs, chiffre d'affaires, partenariats : quelques chiffres suffisent.",
+            "ar": "الزبناء، المستخدمون، رقم المعاملات، الشراكات: تكفي بعض الأرقام.",
+            "en": "Customers, users, revenue, partnerships: a few figures are enough.",
+        },
+    },
+    {
+        "key": "success",
+        "challenge": None,
+        "order": 20,
+        "kind": "long_text",
+        "required": True,
+        "label": {
+            "fr": "Comment mesureriez-vous le succès de votre solution ?",
+            "ar": "كيف ستقيسون نجاح حلكم؟",
+            "en": "How would you measure success?",
+        },
+        "help_text": {
+            "fr": "Les indicateurs que vous suivriez pendant l'expérimentation.",
+            "ar": "المؤشرات التي ستتابعونها خلال فترة التجريب.",
+            "en": "The indicators you would track during the experimentation.",
+        },
+    },
+    {
+        "key": "team_size",
+        "challenge": None,
+        "order": 30,
+        "kind": "number",
+        "required": True,
+        "label": {"fr": "Taille de l'équipe", "ar": "عدد أفراد الفريق", "en": "Team size"},
+        "help_text": {
+            "fr": "Personnes à temps plein, fondateurs compris.",
+            "ar": "الأشخاص العاملون بدوام كامل، بمن فيهم المؤسسون.",
+            "en": "Full-time people, founders included.",
+        },
+    },
+    {
+        "key": "website",
+        "challenge": None,
+        "order": 40,
+        "kind": "url",
+        "required": False,
+        "label": {
+            "fr": "Site web ou vidéo de démonstration",
+            "ar": "الموقع الإلكتروني أو فيديو العرض",
+            "en": "Website or demo video",
+        },
+    },
+    {
+        "key": "heard",
+        "challenge": None,
+        "order": 50,
+        "kind": "single_choice",
+        "required": True,
+        "label": {
+            "fr": "Comment avez-vous entendu parler de l'appel ?",
+            "ar": "كيف علمتم بطلب الترشيحات؟",
+            "en": "How did you hear about the call?",
+        },
+        "choices": {
+            "fr": "Réseaux sociaux\nPresse\nIncubateur ou accélérateur\nUn partenaire du programme\nBouche-à-oreille",
+            "ar": "شبكات التواصل الاجتماعي\nالصحافة\nحاضنة أو مسرعة أعمال\nأحد شركاء البرنامج\nعن طريق المعارف",
+            "en": "Social media\nPress\nIncubator or accelerator\nA partner of the program\nWord of mouth",
+        },
+    },
+    {
+        "key": "data",
+        "challenge": None,
+        "order": 60,
+        "kind": "multiple_choice",
+        "required": False,
+        "label": {
+            "fr": "De quelles données auriez-vous besoin ?",
+            "ar": "ما البيانات التي ستحتاجونها؟",
+            "en": "Which data would you need?",
+        },
+        "choices": {
+            "fr": "Données de consommation ou de comptage\nDonnées de fréquentation\nDonnées cartographiques (SIG)\n"
+            "Données météorologiques\nRéclamations et signalements des usagers",
+            "ar": "بيانات الاستهلاك أو العدادات\nبيانات الإقبال\nبيانات خرائطية (نظم المعلومات الجغرافية)\n"
+            "بيانات الأرصاد الجوية\nشكايات المرتفقين وإشعاراتهم",
+            "en": "Consumption or metering data\nRidership data\nMap data (GIS)\nWeather data\n"
+            "Complaints and reports from users",
+        },
+    },
+    {
+        "key": "pilot",
+        "challenge": None,
+        "order": 70,
+        "kind": "yes_no",
+        "required": True,
+        "label": {
+            "fr": "Avez-vous déjà mené un pilote avec un organisme public ?",
+            "ar": "هل سبق لكم إنجاز مشروع تجريبي مع هيئة عمومية؟",
+            "en": "Have you run a pilot with a public body?",
+        },
+    },
+    {
+        "key": "pitch_deck",
+        "challenge": None,
+        "order": 80,
+        "kind": "file",
+        "required": False,
+        "label": {"fr": "Présentation de la start-up (pitch deck)", "ar": "العرض التقديمي للشركة", "en": "Pitch deck"},
+        "help_text": {
+            "fr": "Facultatif : un PDF de dix pages au plus.",
+            "ar": "اختياري: ملف PDF من عشر صفحات على الأكثر.",
+            "en": "Optional: a PDF of ten pages at most.",
+        },
+    },
+    {
+        "key": "first_neighbourhoods",
+        "challenge": "fuites-eau-logements",
+        "order": 35,
+        "kind": "short_text",
+        "required": True,
+        "label": {
+            "fr": "Par quels quartiers ou quels types de logements commenceriez-vous ?",
+            "ar": "بأي أحياء أو أنواع من المساكن ستبدؤون؟",
+            "en": "Which neighbourhoods or types of housing would you start with?",
+        },
+    },
+]
+
+# key, statement: every applicant declares meeting each one. Found again by their order (their place in this list).
+CURRENT_CONDITIONS: list[tuple[str, dict[str, str]]] = [
+    (
+        "registered_in_morocco",
+        {
+            "fr": "La start-up est immatriculée au Maroc.",
+            "ar": "الشركة الناشئة مسجلة في المغرب.",
+            "en": "The startup is registered in Morocco.",
+        },
+    ),
+    (
+        "founded_recently",
+        {
+            "fr": "La start-up a été créée il y a moins de 7 ans.",
+            "ar": "تأسست الشركة الناشئة منذ أقل من 7 سنوات.",
+            "en": "The startup was founded less than 7 years ago.",
+        },
+    ),
+    (
+        "available_in_casablanca",
+        {
+            "fr": "Au moins un membre de l'équipe peut travailler à Casablanca pendant le prototypage.",
+            "ar": "يستطيع عضو واحد على الأقل من الفريق العمل في الدار البيضاء خلال فترة النمذجة.",
+            "en": "At least one team member can work in Casablanca during prototyping.",
+        },
+    ),
+]
+
 DEMO_PASSWORD = "datacity-demo"  # noqa: S105 - published on purpose; demo accounts are refused in production
 # Staff and jury must use two-factor authentication: their demo accounts come enrolled with this published TOTP
 # secret (add it to any authenticator app). Never usable in production: demo accounts cannot log in there.
@@ -518,7 +837,48 @@ DEMO_ACCOUNTS: list[Any] = [
     ("jury@demo.example.org", "Juré (démo)", "jury", None),
 ]
 
-# The public pages of the demo edition, in French, Arabic and English: what `make bench` times and the tests open.
+# The demo startup's applications to the current edition, written as its demo founder (the "startup" account above)
+# through the application services: one submitted, one draft left unfinished. Answers are keyed by question `key`,
+# eligibility by condition key; texts are the applicant's own words, in French, and say they are a demo.
+DEMO_APPLICATIONS: list[dict[str, Any]] = [
+    {
+        "challenge": "fuites-eau-logements",
+        "submit": True,
+        "solution": "Démo : des modules vidéo courts, en darija et en français, pour former plombiers et applicateurs "
+        "aux bons gestes de pose et de contrôle des installations intérieures (raccords, robinetterie, chasses "
+        "d'eau), avec une fiche simple qui apprend aux habitants à lire leur compteur pour repérer une fuite.",
+        "data_use": "Démo : les réclamations pour surconsommation par quartier, pour choisir où former en premier et "
+        "mesurer l'effet des formations ; un quartier pilote et un formateur proposés par le partenaire.",
+        "team": "Démo : deux cofondateurs (pédagogie, production vidéo), un formateur plombier, une développeuse.",
+        "stage": "market",
+        "eligibility": ["registered_in_morocco", "founded_recently", "available_in_casablanca"],
+        "answers": {
+            "traction": "Démo : 1 200 applicateurs formés, trois industriels du bâtiment clients.",
+            "success": "Démo : moins de réclamations pour surconsommation dans le quartier pilote, des fuites réparées "
+            "plus vite, et le nombre d'artisans formés qui réussissent le quiz de fin de module.",
+            "team_size": "6",
+            "website": "https://www.example.org/kezakoo-demo",
+            "heard": 3,
+            "data": [0, 4],
+            "pilot": False,
+            "first_neighbourhoods": "Démo : l'habitat ancien de Derb Sultan et de Mers Sultan, où les installations "
+            "sont les plus vieilles.",
+        },
+    },
+    {
+        "challenge": "ilots-de-chaleur",
+        "submit": False,
+        "solution": "Démo : former les applicateurs à la pose de revêtements clairs sur les toits-terrasses (à "
+        "compléter).",
+        "data_use": "",
+        "team": "",
+        "stage": "prototype",
+        "eligibility": ["registered_in_morocco"],
+        "answers": {"traction": "Démo : 1 200 applicateurs formés.", "heard": 3},
+    },
+]
+
+# The public pages of the demo editions, in French, Arabic and English: what `make bench` times and the tests open.
 PUBLIC_PAGES = [
     "/",
     "/programs/datacity-casablanca-2017/",
@@ -535,4 +895,7 @@ PUBLIC_PAGES = [
     "/programs/",
     "/ar/programs/",
     "/ar/programs/datacity-casablanca-2017/",
+    "/programs/datacity-casablanca-demo/",
+    "/challenges/fuites-eau-logements/",
+    "/ar/challenges/ilots-de-chaleur/",
 ]

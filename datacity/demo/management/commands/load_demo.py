@@ -1,10 +1,15 @@
-"""`manage.py load_demo`: seed the DataCity Casablanca 2017 edition and one demo account per role.
+"""`manage.py load_demo`: seed the DataCity Casablanca 2017 edition, a current demo edition whose call for
+applications is open, and one demo account per role.
 
-Idempotent: rows are looked up by their natural keys and saved only when a value differs, so a second run writes
-nothing. Demo accounts are created only where DEMO_ACCOUNTS_ENABLED is on (never on production settings).
+Idempotent: rows are looked up by their natural keys and saved only when a value differs, so a second run the same
+day writes nothing. The current edition's dates are counted from the day of the run: a run on a later day moves its
+phases (the clock then records the call opening again), so that its call is open whenever the demo was last loaded.
+The demo startup's applications to it are written once, through the application services, and then left as people
+leave them (a draft someone submitted while trying the demo stays submitted). Demo accounts, and so those
+applications, are created only where DEMO_ACCOUNTS_ENABLED is on (never on production settings).
 """
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
@@ -15,8 +20,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
+from django.utils import timezone
 
-from challenges.models import Challenge, ChallengeStatus, JuryMembership, Phase, Program, Theme
+from challenges.models import Challenge, ChallengeStatus, JuryMembership, Phase, PhaseKind, Program, Theme
 from challenges.services import phase_tick
 from datacity.accounts.roles import JURY
 from datacity.audit.context import system_context
@@ -24,7 +30,8 @@ from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datasets.models import Dataset
 from partners.models import Partner, PartnerMembership
-from startups.models import Selection, Startup, StartupMembership
+from startups.models import Application, EligibilityCondition, Question, Selection, Startup, StartupMembership
+from startups.services import application_save, application_submit
 
 LANGUAGES = ("fr", "ar", "en")
 
@@ -71,27 +78,42 @@ class Upserter:
 
 
 class Command(BaseCommand):
-    help = "Load the DataCity Casablanca 2017 demo edition (idempotent) and the demo accounts."
+    help = (
+        "Load the DataCity Casablanca 2017 demo edition, a current demo edition open to applications (idempotent) "
+        "and the demo accounts."
+    )
 
     def handle(self, *args, **options):
         upsert = Upserter()
+        now = timezone.now()
         with system_context("load_demo"), transaction.atomic():
             partners = self.load_partners(upsert)
             program = self.load_program(upsert)
-            challenges = self.load_challenges(upsert, program, partners)
+            challenges = self.load_challenges(upsert, program, partners, content.CHALLENGES)
             startups = self.load_startups(upsert, program, partners, challenges)
             self.load_datasets(upsert, partners, challenges)
             accounts = self.load_accounts(upsert, program, partners, startups)
+            current = self.load_current_edition(upsert, now=now)
+            current_challenges = self.load_challenges(upsert, current, partners, content.CURRENT_CHALLENGES)
+            questions, conditions = self.load_application_form(upsert, current, current_challenges)
+            if accounts:
+                self.load_applications(upsert, current_challenges, questions, conditions, now=now)
         with system_context("load_demo"):
             # The clock tells the demo's people about the 2017 edition's phases as if it had run then (a real
-            # edition entered after the fact would be recorded silently): notices in their centres, mails sent
-            # by the worker of `make run`.
+            # edition entered after the fact would be recorded silently), and about the current edition's so far
+            # (the demo founder, an applicant, hears that the call opened): notices in their centres, mails sent by
+            # the worker of `make run`.
             transitions = phase_tick(catch_up=None)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo edition “{program.name}” ready: {upsert.created} rows created, {upsert.updated} updated, "
-                f"{len(transitions)} phase changes recorded by the clock."
+                f"Demo editions “{program.name}” and “{current.name}” ready: {upsert.created} rows created, "
+                f"{upsert.updated} updated, {len(transitions)} phase changes recorded by the clock."
             )
+        )
+        call = current.phases.get(kind=PhaseKind.CALL_FOR_APPLICATIONS)
+        closes = timezone.localtime(call.ends_at, current.time_zone)
+        self.stdout.write(
+            f"“{current.name}” takes applications until {closes:%Y-%m-%d %H:%M:%S} ({current.time_zone} time)."
         )
         if accounts:
             self.stdout.write("Demo accounts (log in at /accounts/login/; the admin is at /admin/):")
@@ -100,6 +122,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Staff and jury use two-factor authentication: add the TOTP secret {content.DEMO_TOTP_SECRET} "
                 "to an authenticator app (any TOTP app) to get their codes."
+            )
+            founder, slug = self.demo_founder()
+            self.stdout.write(
+                f"To try applying, log in as {founder}: {startups[slug].name} was given a submitted application and "
+                "a draft in the current demo edition, and may apply to its third challenge."
             )
         else:
             self.stdout.write("Demo accounts are disabled here (DEMO_ACCOUNTS_ENABLED is off): none created.")
@@ -128,23 +155,60 @@ class Command(BaseCommand):
                 **translated("description", data["description"]),
             },
         )
-        for order, (kind, start, end, titles) in enumerate(content.PHASES):
+        phases = [
+            (kind, datetime(*start, tzinfo=zone), datetime(*end, tzinfo=zone), titles)
+            for kind, start, end, titles in content.PHASES
+        ]
+        self.load_phases(upsert, program, phases)
+        return program
+
+    def load_current_edition(self, upsert, *, now: datetime) -> Program:
+        """The current demo edition, its phases counted from the day `now` falls on in the edition's time zone."""
+        data = content.CURRENT_PROGRAM
+        zone = ZoneInfo(data["time_zone"])
+        today = timezone.localtime(now, zone).date()
+
+        def moment(offset: tuple[int, int, int, int]) -> datetime:
+            days, hour, minute, second = offset
+            return datetime.combine(today + timedelta(days=days), time(hour, minute, second), tzinfo=zone)
+
+        titles = content.PHASE_TITLES
+        phases = [(kind, moment(start), moment(end), titles[kind]) for kind, start, end in content.CURRENT_PHASES]
+        program = upsert(
+            Program,
+            {"slug": data["slug"]},
+            {
+                "starts_on": phases[0][1].date(),
+                "ends_on": phases[-1][2].date(),
+                "time_zone": zone,
+                "is_published": True,
+                **translated("name", data["name"]),
+                **translated("city", data["city"]),
+                **translated("description", data["description"]),
+            },
+        )
+        self.load_phases(upsert, program, phases)
+        return program
+
+    def load_phases(self, upsert, program: Program, phases: list[tuple[str, datetime, datetime, dict]]) -> None:
+        """The edition's phases, in order. When their dates move (the current edition loaded on a later day), the
+        phase furthest in the direction of the move goes first, so that no phase overlaps one not moved yet: the
+        database refuses overlapping phases at once (their edition's own dates are checked at commit)."""
+        ordered = list(enumerate(phases))
+        first_start = program.phases.filter(order=0).values_list("starts_at", flat=True).first()
+        if first_start is not None and phases[0][1] > first_start:
+            ordered.reverse()
+        for order, (kind, starts_at, ends_at, titles) in ordered:
             upsert(
                 Phase,
                 {"program": program, "order": order},
-                {
-                    "kind": kind,
-                    "starts_at": datetime(*start, tzinfo=zone),
-                    "ends_at": datetime(*end, tzinfo=zone),
-                    **translated("title", titles),
-                },
+                {"kind": kind, "starts_at": starts_at, "ends_at": ends_at, **translated("title", titles)},
             )
-        return program
 
-    def load_challenges(self, upsert, program, partners) -> dict[str, Challenge]:
+    def load_challenges(self, upsert, program, partners, entries: list[dict]) -> dict[str, Challenge]:
         themes = {slug: upsert(Theme, {"slug": slug}, translated("name", names)) for slug, names in content.THEMES}
         challenges = {}
-        for data in content.CHALLENGES:
+        for data in entries:
             challenge = upsert(
                 Challenge,
                 {"slug": data["slug"]},
@@ -164,6 +228,53 @@ class Command(BaseCommand):
             upsert.set_m2m(challenge.themes, [themes[slug] for slug in data["themes"]])
             challenges[data["slug"]] = challenge
         return challenges
+
+    def load_application_form(
+        self, upsert, program: Program, challenges: dict[str, Challenge]
+    ) -> tuple[dict[str, Question], dict[str, EligibilityCondition]]:
+        """The current edition's questions (for every challenge, or for one) and eligibility conditions, by key."""
+        questions = {}
+        for data in content.CURRENT_QUESTIONS:
+            challenge = challenges[data["challenge"]] if data["challenge"] else None
+            questions[data["key"]] = upsert(
+                Question,
+                {"program": program, "challenge": challenge, "order": data["order"]},
+                {
+                    "kind": data["kind"],
+                    "required": data["required"],
+                    **translated("label", data["label"]),
+                    **translated("help_text", data.get("help_text")),
+                    **translated("choices", data.get("choices")),
+                },
+            )
+        conditions = {
+            key: upsert(EligibilityCondition, {"program": program, "order": order}, translated("statement", statement))
+            for order, (key, statement) in enumerate(content.CURRENT_CONDITIONS, start=1)
+        }
+        return questions, conditions
+
+    def demo_founder(self) -> tuple[str, str]:
+        """The demo founder's email and the slug of their startup (the demo account of the "startup" role)."""
+        return next((email, slug) for email, _name, role, slug in content.DEMO_ACCOUNTS if role == "startup")
+
+    def load_applications(self, upsert, challenges, questions, conditions, *, now: datetime) -> None:
+        """The demo startup's applications, written as its founder through the services a founder's form calls (so
+        with their version, audit entries and confirmation notice), once: one already there is left as it is."""
+        email, slug = self.demo_founder()
+        founder = get_user_model().objects.get(email=email)
+        startup = Startup.objects.get(slug=slug)
+        for entry in content.DEMO_APPLICATIONS:
+            challenge = challenges[entry["challenge"]]
+            if Application.objects.filter(startup=startup, challenge=challenge).exists():
+                continue
+            data = {
+                **{field: entry[field] for field in ("solution", "data_use", "team", "stage")},
+                "eligibility": {str(conditions[key].pk): True for key in entry["eligibility"]},
+                "answers": {questions[key].pk: value for key, value in entry["answers"].items()},
+            }
+            write = application_submit if entry["submit"] else application_save
+            write(startup=startup, challenge=challenge, actor=founder, data=data, now=now)
+            upsert.created += 1
 
     def load_startups(self, upsert, program, partners, challenges) -> dict[str, Startup]:
         startups = {}
