@@ -15,6 +15,7 @@ from challenges import selectors as challenge_selectors
 from datasets import selectors as dataset_selectors
 from partners import permissions as partner_permissions
 from partners import selectors as partner_selectors
+from startups import permissions as startup_permissions
 from startups import selectors as startup_selectors
 
 
@@ -29,6 +30,10 @@ def my_space(request: HttpRequest) -> HttpResponse:
     datasets = dataset_selectors.datasets_owned_by(partner_ids)
     context: dict[str, Any] = {
         "startup_memberships": startup_selectors.startup_memberships_of(user),
+        # Every application of the person's startups, with what its line shows: one query.
+        "applications": startup_permissions.applications_of_member(user)
+        .select_related("startup", "challenge__program")
+        .order_by("-updated_at"),
         "partner_cards": [
             {
                 "membership": membership,
@@ -78,5 +83,6 @@ def partner_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "public_datasets": dataset_selectors.public_datasets(partner=partner),
         "sponsored_selections": startup_selectors.public_selections(sponsor=partner),
         "is_owner": partner_permissions.is_owner(request.user, partner),
+        "is_member": partner_permissions.partners_of_member(request.user).filter(pk=partner.pk).exists(),
     }
     return render(request, "partners/partner_detail.html", context)

@@ -1,27 +1,36 @@
 """Staff's pages for startups: profile, members (through the membership services), selections, and the calls
 for applications (questions, eligibility conditions, the applications staff review)."""
 
+import difflib
+import re
+from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
+from challenges.models import Program
 from datacity.audit.services import Refused
 from datacity.core.admin import MembershipInline, ServiceInline, ServiceModelAdmin
 
-from . import services
+from . import exports, services
 from .models import (
     STAFF_TRANSITIONS,
-    Answer,
     Application,
     ApplicationStatus,
-    ApplicationVersion,
+    Attachment,
     EligibilityCondition,
+    ProductStage,
     Question,
+    QuestionKind,
     Selection,
     Startup,
     StartupInvitation,
@@ -118,71 +127,223 @@ class EligibilityConditionAdmin(ServiceModelAdmin, TranslationAdmin):
     autocomplete_fields = ["program"]
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows an application shows as they are: nothing is added, changed or deleted here."""
+# --- Applications: staff read and review them ------------------------------------------------------------------
 
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+# Words with the blanks after them: the unit a readable diff marks as removed or added.
+WORDS = re.compile(r"\S+\s*|\s+")
 
 
-class AnswerInline(ReadOnlyInline):
-    model = Answer
-    fields = ["question", "value"]
-    readonly_fields = ["question", "value"]
+def diff_segments(old: str, new: str) -> list[tuple[str, str]]:
+    """The text of `old` and `new`, word by word, each piece marked "same", "removed" or "added" (difflib)."""
+    before, after = WORDS.findall(old), WORDS.findall(new)
+    segments: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
+        if operation == "equal":
+            segments.append(("same", "".join(before[i1:i2])))
+            continue
+        if i2 > i1:
+            segments.append(("removed", "".join(before[i1:i2])))
+        if j2 > j1:
+            segments.append(("added", "".join(after[j1:j2])))
+    return segments
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("question")
+
+@dataclass
+class ApplicationReading:
+    """Everything an application says, as text staff read in the current language: its answers in the order of the
+    form, its files, its eligibility answers, and what changed from one submitted version to the next. Five queries,
+    whatever the number of answers, files and versions."""
+
+    application: Application
+
+    def __post_init__(self) -> None:
+        application = self.application
+        program_id = application.challenge.program_id
+        # Every question of the edition: a version may answer one the form has since hidden or moved.
+        self.questions = list(Question.objects.filter(program_id=program_id).order_by("order", "pk"))
+        self.conditions = list(EligibilityCondition.objects.filter(program_id=program_id))
+        self.answers = dict(application.answers.values_list("question_id", "value"))
+        self.attachments = list(
+            application.attachments.select_related("question", "uploaded_by").order_by("question__order", "pk")
+        )
+        self.versions = list(application.versions.select_related("submitted_by").order_by("number"))
+        self.files = {attachment.pk: attachment for attachment in self.attachments}
+
+    def applies(self, question: Question) -> bool:
+        return question.challenge_id in (None, self.application.challenge_id)
+
+    def files_of(self, value: Any) -> list[Attachment]:
+        return [self.files[pk] for pk in value if pk in self.files] if isinstance(value, list) else []
+
+    def answer_rows(self) -> list[dict[str, Any]]:
+        """The form's questions in order, each with its answer (a hidden question only if it was answered)."""
+        rows = []
+        for question in self.questions:
+            value = self.answers.get(question.pk)
+            if not self.applies(question) or (question.hidden and question.pk not in self.answers):
+                continue
+            is_file = question.kind == QuestionKind.FILE
+            rows.append(
+                {
+                    "question": question,
+                    "text": "" if is_file else question.display_answer(value),
+                    "files": self.files_of(value) if is_file else [],
+                }
+            )
+        return rows
+
+    def eligibility_rows(self) -> list[dict[str, Any]]:
+        answers = self.application.eligibility or {}
+        return [{"condition": condition, "answer": answers.get(str(condition.pk))} for condition in self.conditions]
+
+    def meets_every_condition(self) -> bool:
+        answers = self.application.eligibility or {}
+        return all(answers.get(str(condition.pk)) is True for condition in self.conditions)
+
+    def version_text(self, content: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        """A submitted version as (label, text) pairs, in the order of the form."""
+        text: dict[str, tuple[str, str]] = {}
+        for name in ("solution", "data_use", "team"):
+            text[name] = (exports.field_label(name), str(content.get(name) or ""))
+        stage = content.get("stage") or ""
+        text["stage"] = (
+            exports.field_label("stage"),
+            str(ProductStage(stage).label) if stage in ProductStage.values else stage,
+        )
+        eligibility = content.get("eligibility") or {}
+        for condition in self.conditions:
+            answer = eligibility.get(str(condition.pk))
+            text[f"eligibility-{condition.pk}"] = (
+                condition.statement,
+                "" if answer is None else str(_("Yes") if answer else _("No")),
+            )
+        answers = content.get("answers") or {}
+        for question in self.questions:
+            if str(question.pk) not in answers:
+                continue
+            value = answers[str(question.pk)]
+            if question.kind == QuestionKind.FILE:
+                shown = "; ".join(attachment.name for attachment in self.files_of(value))
+            else:
+                shown = question.display_answer(value)
+            text[f"question-{question.pk}"] = (question.label, shown)
+        return text
+
+    def version_rows(self) -> list[dict[str, Any]]:
+        """Each submitted version with what changed since the one before it (the first: nothing to compare)."""
+        rows: list[dict[str, Any]] = []
+        previous: dict[str, tuple[str, str]] | None = None
+        for version in self.versions:
+            current = self.version_text(version.content or {})
+            changes = None
+            if previous is not None:
+                changes = [
+                    {"label": label, "segments": diff_segments(previous.get(key, ("", ""))[1], text)}
+                    for key, (label, text) in current.items()
+                    if previous.get(key, ("", ""))[1] != text
+                ]
+                changes += [
+                    {"label": label, "segments": diff_segments(text, "")}
+                    for key, (label, text) in previous.items()
+                    if key not in current and text
+                ]
+            rows.append({"version": version, "changes": changes})
+            previous = current
+        return list(reversed(rows))  # the latest first
 
 
-class ApplicationVersionInline(ReadOnlyInline):
-    model = ApplicationVersion
-    fields = ["number", "submitted_at", "submitted_by", "content"]
-    readonly_fields = ["number", "submitted_at", "submitted_by", "content"]
+def transition_table(current: str) -> list[dict[str, Any]]:
+    """STAFF_TRANSITIONS as staff read it, the application's present status marked."""
+    labels = dict(ApplicationStatus.choices)
+    return [
+        {
+            "source": labels[status],
+            "targets": [labels[target] for target in ApplicationStatus.values if target in targets],
+            "current": status == current,
+        }
+        for status in ApplicationStatus.values
+        if (targets := STAFF_TRANSITIONS.get(status))
+    ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("submitted_by")
+
+class EligibilityFilter(admin.SimpleListFilter):
+    """Whether the application answered yes to every eligibility condition of its edition (see `meets_conditions`,
+    computed by the database)."""
+
+    title = _("eligibility conditions")
+    parameter_name = "conditions"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("met", _("Meets every condition of its edition")),
+            ("unmet", _("Does not meet every condition of its edition")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "met":
+            return queryset.filter(meets_conditions=True)
+        if self.value() == "unmet":
+            return queryset.filter(meets_conditions=False)
+        return queryset
+
+
+class ExportForm(forms.Form):
+    program: "forms.ModelChoiceField[Program]" = forms.ModelChoiceField(
+        label=_("edition"), queryset=Program.objects.order_by("-starts_on"), empty_label=None
+    )
+
+
+REVIEW_FIELDS = ("status", "allowed_transitions", "ineligible_reason")
+APPLICATION_FIELDS = ("startup", "challenge", "submitted_at", "stage", "solution", "data_use", "team")
+RECORD_FIELDS = ("revision", "last_saved_by", "created_at", "updated_at")
 
 
 @admin.register(Application)
 class ApplicationAdmin(ServiceModelAdmin):
     """Applications are made by startups: staff read them and review them, moving the status as STAFF_TRANSITIONS
-    allows (through `application_set_status`, which tells the startup)."""
+    allows (through `application_set_status`, which tells the startup). The change page shows the whole application
+    (answers, files, versions and what changed between them, eligibility), never the startup's own notes."""
 
-    list_display = ["startup", "challenge", "program", "status", "submitted_at", "updated_at"]
-    list_filter = ["challenge__program", "challenge", "status"]
+    list_display = ["startup", "challenge", "program", "status", "meets_conditions", "submitted_at", "updated_at"]
+    list_filter = ["challenge__program", "challenge", "status", EligibilityFilter]
     list_select_related = ["startup", "challenge__program"]
-    search_fields = ["startup__name", "challenge__title_fr", "challenge__title_ar", "challenge__title_en"]
-    actions = ["mark_under_review", "mark_eligible"]
-    inlines = [AnswerInline, ApplicationVersionInline]
-    fields = [
-        "startup",
-        "challenge",
-        "status",
-        "ineligible_reason",
-        "submitted_at",
-        "stage",
+    search_fields = [
+        "startup__name",
+        "challenge__title_fr",
+        "challenge__title_ar",
+        "challenge__title_en",
         "solution",
-        "data_use",
-        "team",
-        "eligibility",
-        "revision",
-        "last_saved_by",
-        "created_at",
-        "updated_at",
     ]
+    actions = ["mark_under_review", "mark_eligible"]
+    fieldsets = [
+        (_("Review"), {"fields": REVIEW_FIELDS}),
+        (_("Application"), {"fields": APPLICATION_FIELDS}),
+        (_("Record"), {"fields": RECORD_FIELDS, "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("startup", "challenge__program", "last_saved_by")
+            .annotate(meets_conditions=exports.meets_every_condition())
+        )
 
     @admin.display(description=_("edition"), ordering="challenge__program")
     def program(self, obj: Application):
         return obj.challenge.program
+
+    @admin.display(description=_("meets every condition"), boolean=True, ordering="meets_conditions")
+    def meets_conditions(self, obj: Application) -> bool:
+        return bool(getattr(obj, "meets_conditions", False))
+
+    @admin.display(description=_("statuses staff may set next"))
+    def allowed_transitions(self, obj: Application) -> str:
+        allowed = STAFF_TRANSITIONS.get(obj.status, frozenset())
+        if not allowed:
+            return str(_("None: a draft or a withdrawn application is the startup's to move."))
+        return ", ".join(str(label) for value, label in ApplicationStatus.choices if value in allowed)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -197,7 +358,7 @@ class ApplicationAdmin(ServiceModelAdmin):
         editable = {"status"} if allowed else set()
         if ApplicationStatus.INELIGIBLE in allowed:
             editable.add("ineligible_reason")
-        return [name for name in self.fields if name not in editable]
+        return [name for name in (*REVIEW_FIELDS, *APPLICATION_FIELDS, *RECORD_FIELDS) if name not in editable]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -207,6 +368,56 @@ class ApplicationAdmin(ServiceModelAdmin):
             status = cast(forms.ChoiceField, form.base_fields["status"])
             status.choices = [(value, label) for value, label in ApplicationStatus.choices if value in allowed]
         return form
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            reading = ApplicationReading(obj)
+            context.update(
+                {
+                    "answer_rows": reading.answer_rows(),
+                    "attachments": reading.attachments,
+                    "eligibility_rows": reading.eligibility_rows(),
+                    "meets_every_condition": reading.meets_every_condition(),
+                    "version_rows": reading.version_rows(),
+                    "transitions": transition_table(obj.status),
+                }
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        # The export starts on the edition the list is filtered by, if any.
+        program = request.GET.get("challenge__program__id__exact", "")
+        query = urlencode({"program": program}) if program.isdigit() else ""
+        export_url = reverse("admin:startups_application_export", current_app=self.admin_site.name)
+        extra_context = {"export_url": f"{export_url}?{query}" if query else export_url, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        export = path(
+            "export/",
+            self.admin_site.admin_view(self.export_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request):
+        """Staff who may view applications choose an edition (GET), and download its applications (POST)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        initial = request.GET.get("program", "")
+        form = ExportForm(request.POST or None, initial={"program": initial} if initial.isdigit() else {})
+        if request.method == "POST" and form.is_valid():
+            return exports.export_response(program=form.cleaned_data["program"], actor=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Export the applications of an edition as CSV"),
+            "form": form,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(
+            request, "admin/startups/application/export.html", context, status=400 if form.errors else 200
+        )
 
     def save_model(self, request, obj, form, change) -> None:
         try:

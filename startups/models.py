@@ -306,6 +306,16 @@ class Application(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.startup} → {self.challenge}"
 
+    def named_files(self) -> set[int]:
+        """The ids of the attachments the current answers or a submitted version name: what the startup sent or is
+        sending (the others were uploaded with a refused submission, or dropped from a draft)."""
+        named: set[int] = set()
+        for value in self.answers.filter(question__kind=QuestionKind.FILE).values_list("value", flat=True):
+            named.update(value or [])
+        for content in self.versions.values_list("content", flat=True):
+            named.update(int(pk) for pk in content.get("files") or {})
+        return named
+
 
 class Answer(models.Model):
     """An application's answer to one question (a file question's answer is a stored file)."""

@@ -87,4 +87,9 @@ def access_attachment(user: Any, application_pk: int, attachment_pk: int) -> Att
     """A file of an application `user` may read; 404 otherwise (audited), whether the application or the file is
     missing or hidden."""
     application = access_application(user, application_pk)
-    return visible_or_404(Attachment.objects.filter(application=application), pk=attachment_pk)
+    files = Attachment.objects.filter(application=application)
+    if not applications_of_member(user).filter(pk=application.pk).exists():
+        # Others read what the startup sent: the files its answers or its submitted versions name, not a file
+        # uploaded with a refused submission and never sent.
+        files = files.filter(pk__in=application.named_files())
+    return visible_or_404(files, pk=attachment_pk)

@@ -144,7 +144,7 @@ def _lock(startup: Startup, challenge: Challenge) -> Application | None:
 
 def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> None:
     """Copy the common fields, eligibility answers and question answers present in `data` onto the application."""
-    for field in COMMON_FIELDS:
+    for field in (*COMMON_FIELDS, "internal_notes"):
         if field in data:
             setattr(application, field, data[field] or "")
     if "eligibility" in data:
@@ -174,13 +174,9 @@ def _own_attachments(application: Application, question: Question, ids: Any) -> 
 def _prune_attachments(application: Application) -> None:
     """Delete the files no answer and no submitted version refers to any longer (files dropped from a draft, or
     uploaded with a submission that was refused and not sent again), once the transaction commits."""
-    referenced: set[int] = set()
-    file_answers = application.answers.filter(question__kind=QuestionKind.FILE).values_list("value", flat=True)
-    for value in file_answers:
-        referenced.update(value or [])
-    for content in application.versions.values_list("content", flat=True):
-        referenced.update(int(pk) for pk in (content.get("files") or {}))
-    dropped = list(application.attachments.exclude(pk__in=referenced).exclude(uploaded_at__gte=_staging_since()))
+    dropped = list(
+        application.attachments.exclude(pk__in=application.named_files()).exclude(uploaded_at__gte=_staging_since())
+    )
     for attachment in dropped:
         transaction.on_commit(functools.partial(attachment.file.delete, save=False))
     Attachment.objects.filter(pk__in=[attachment.pk for attachment in dropped]).delete()
@@ -297,6 +293,13 @@ def application_submit(
     require_member(startup, actor, action="application.refused")
     require_open_call(challenge, now=now, action="application.refused")
     application = _lock(startup, challenge) or Application(startup=startup, challenge=challenge)
+    if application.pk and ApplicationStatus.SUBMITTED not in APPLICANT_TRANSITIONS.get(application.status, frozenset()):
+        raise ApplicationRefused(
+            _("This application is being reviewed: it can no longer be changed."),
+            action="application.refused",
+            obj=application,
+            reason_code="status",
+        )
     if application.pk and revision is not None and revision != application.revision:
         raise ApplicationRefused(
             _("Another member saved this application after you opened it: reload it to see their changes."),

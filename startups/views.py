@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
@@ -44,6 +45,10 @@ def startup_create(request):
     if request.method == "POST" and form.is_valid():
         startup = services.startup_create(actor=request.user, data=form.cleaned_data)
         messages.success(request, _("%(name)s is created: you are its owner.") % {"name": startup.name})
+        # Back to where the founder was going (applying to a challenge), if that is a page of this site.
+        next_url = request.GET.get("next", "")
+        if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+            return redirect(next_url)
         return redirect("startups:detail", slug=startup.slug)
     return render(request, "startups/startup_form.html", {"form": form}, status=400 if form.errors else 200)
 

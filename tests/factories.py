@@ -98,6 +98,19 @@ class PhaseFactory(factory.django.DjangoModelFactory[Phase]):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=30))
 
 
+def open_call(
+    program: Program | None = None, *, opened: timedelta = timedelta(days=5), left: timedelta = timedelta(days=5)
+) -> Phase:
+    """A call for applications open now: opened `opened` ago, closing in `left`."""
+    now = timezone.now()
+    return PhaseFactory.create(
+        program=program,
+        kind=PhaseKind.CALL_FOR_APPLICATIONS,
+        starts_at=now - opened,
+        ends_at=now + left,
+    )
+
+
 class ThemeFactory(factory.django.DjangoModelFactory[Theme]):
     class Meta:
         model = Theme

@@ -18,6 +18,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -43,8 +44,10 @@ from startups.models import (
     Answer,
     Application,
     ApplicationStatus,
+    Attachment,
     EligibilityCondition,
     Question,
+    QuestionKind,
     StartupMembership,
 )
 from startups.services import STARTUP_SPACE
@@ -126,6 +129,17 @@ def partner_y(w):
     return {"slug": w.partner_y.slug}
 
 
+def application_a(w):
+    return {"pk": w.application.pk}
+
+
+def application_b(w):
+    return {"pk": w.draft_b.pk}
+
+
+TO_APPLICATION_A = Redirect("startups:application", kwargs=application_a)
+
+
 def superuser_totp(w):
     return {"pk": w.superuser_totp.pk}
 
@@ -205,6 +219,63 @@ TABLE: dict[str, list[Case]] = {
         case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
         case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
     ],
+    # Applications: startup A has sent one to partner X's challenge (the call is closed now); startup B holds a
+    # draft. Members read and act on their own; the owning partner and staff read what was sent; drafts and files
+    # are nobody else's business. Applying when one's startup already has an application goes to it.
+    "startups:apply": [
+        case(
+            LOGIN,
+            TO_APPLICATION_A,
+            *(Redirect("startups:application", kwargs=application_b),),
+            *(200,) * 5,
+            kwargs=lambda w: {"challenge": w.challenge.pk},
+        )
+    ],
+    "startups:application": [
+        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=application_a, label="A's, sent"),
+        case(LOGIN, 404, 200, 404, 404, 404, 200, 200, kwargs=application_b, label="B's draft"),
+    ],
+    "startups:application_edit": [
+        case(LOGIN, TO_APPLICATION_A, 404, 404, 404, 404, 404, 404, kwargs=application_a, label="A's, call closed"),
+        case(
+            LOGIN,
+            404,
+            Redirect("startups:application", kwargs=application_b),
+            *(404,) * 5,
+            kwargs=application_b,
+            label="B's draft, call closed",
+        ),
+    ],
+    "startups:application_withdraw": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=application_a, label="A's"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=application_b, label="B's"),
+    ],
+    "startups:attachment": [
+        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: attachment_kwargs(w.attachment), label="A's"),
+        case(
+            LOGIN,
+            404,
+            200,
+            404,
+            404,
+            404,
+            200,
+            200,
+            kwargs=lambda w: attachment_kwargs(w.draft_b_file),
+            label="B's draft",
+        ),
+    ],
+    "startups:applications": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
+    # What was sent to partner X's challenges, for X's members.
+    "partners:applications": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    # The CSV export of an edition's applications: staff who may read applications choose the edition (GET).
+    "admin:startups_application_export": [case(*STAFF_PAGE)],
     # The notification centre and preferences: each person's own; someone else's notice is not found. Opening a
     # notice and marking all read are POSTs: a GET is refused (405), once the notice is known to be one's own.
     "notifications:centre": [case(*LOGGED_IN)],
@@ -490,6 +561,11 @@ def world(db, monkeypatch):
         startup=w.startup_a, challenge=w.challenge, status=ApplicationStatus.SUBMITTED, submitted_at=timezone.now()
     )
     Answer.objects.create(application=application, question=question, value="Traffic counts")
+    deck = Question.objects.create(program=w.program, label="Pitch deck", kind=QuestionKind.FILE)
+    w.application = application
+    w.attachment = attach(application, deck)
+    w.draft_b = Application.objects.create(startup=w.startup_b, challenge=w.challenge)
+    w.draft_b_file = attach(w.draft_b, deck)
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}
     for role, membership_model, organisation_field, organisation in (
@@ -542,6 +618,21 @@ def world(db, monkeypatch):
         w.pk[model._meta.label_lower] = first.pk
     w.private = private_texts(w)
     return w
+
+
+def attach(application, question) -> Attachment:
+    """A file the application's answer names."""
+    attachment = Attachment(
+        application=application, question=question, name="deck.pdf", content_type="application/pdf", size=5
+    )
+    attachment.file.save("deck.pdf", ContentFile(b"%PDF-"), save=False)
+    attachment.save()
+    Answer.objects.create(application=application, question=question, value=[attachment.pk])
+    return attachment
+
+
+def attachment_kwargs(attachment) -> dict:
+    return {"pk": attachment.application_id, "attachment": attachment.pk}
 
 
 def client_for(user, *, fresh: bool = False) -> Client:

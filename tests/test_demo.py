@@ -139,6 +139,8 @@ def test_current_demo_edition_is_published_named_a_demo_and_takes_applications_t
     assert "توضيحي" in translated(edition, "name", "ar")
     assert [phase.kind for phase in edition.phases.all()] == list(PhaseKind.values)
     state = edition.state(now)
+    assert state.current_phase is not None
+    assert state.call is not None
     assert state.current_phase.kind == PhaseKind.CALL_FOR_APPLICATIONS
     assert state.call_status == PhaseStatus.OPEN
     closes = timezone.localtime(state.call.ends_at, CASABLANCA)

@@ -113,4 +113,6 @@ def test_a_download_is_always_an_attachment_never_shown_in_the_page():
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert "no-store" in response["Cache-Control"]
-    response.close()
+    stream = response.file_to_stream
+    assert stream is not None
+    stream.close()  # not response.close(): that signals the end of a request

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from challenges import services as program_services
 from challenges.models import PhaseKind
@@ -26,6 +25,7 @@ from tests.factories import (
     ProgramFactory,
     StartupMembershipFactory,
     UserFactory,
+    open_call,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +35,8 @@ CASABLANCA = ZoneInfo("Africa/Casablanca")
 @pytest.fixture
 def call():
     """An edition whose call for applications is open now, with a required question and a condition."""
-    now = timezone.now()
     program = ProgramFactory.create()
-    phase = PhaseFactory.create(
-        program=program,
-        kind=PhaseKind.CALL_FOR_APPLICATIONS,
-        starts_at=now - timedelta(days=5),
-        ends_at=now + timedelta(days=5),
-    )
+    phase = open_call(program)
     challenge = ChallengeFactory.create(program=program)
     question = Question.objects.create(program=program, label="Your traction?", required=True)
     optional = Question.objects.create(program=program, label="Anything else?", kind=QuestionKind.LONG_TEXT)

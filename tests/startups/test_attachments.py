@@ -8,11 +8,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from challenges.models import PhaseKind
 from datacity.audit.models import AuditEntry
 from startups import services
 from startups.models import Application, Attachment, Question, QuestionKind
-from tests.factories import ChallengeFactory, PhaseFactory, ProgramFactory, StartupMembershipFactory
+from tests.factories import ChallengeFactory, ProgramFactory, StartupMembershipFactory, open_call
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -20,14 +19,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture
 def call():
-    now = timezone.now()
     program = ProgramFactory.create()
-    phase = PhaseFactory.create(
-        program=program,
-        kind=PhaseKind.CALL_FOR_APPLICATIONS,
-        starts_at=now - timedelta(days=5),
-        ends_at=now + timedelta(days=5),
-    )
+    phase = open_call(program)
     challenge = ChallengeFactory.create(program=program)
     deck = Question.objects.create(program=program, label="Pitch deck", kind=QuestionKind.FILE, required=True)
     return phase, challenge, deck
