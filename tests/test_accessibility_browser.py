@@ -10,7 +10,8 @@ from django.utils import timezone
 from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datacity.notifications import kinds, services
-from tests.factories import StartupMembershipFactory
+from startups.models import Application, ApplicationStatus
+from tests.factories import ChallengeFactory, PartnerMembershipFactory, StartupFactory, StartupMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +56,30 @@ def test_member_pages_have_no_accessibility_violation(live_server, page_logged_i
     slug = membership.startup.slug
     pages = ["/me/", f"/startups/{slug}/members/", f"/startups/{slug}/edit/", "/startups/new/", "/ar/me/"]
     for path in [*pages, *NOTIFICATION_PAGES]:
+        page.goto(live_server.url + path)
+        for violation in axe.run(page).response["violations"]:
+            problems.append(
+                f"{path}: {violation['id']}: {violation['help']} {[n['target'] for n in violation['nodes']][:3]}"
+            )
+    assert problems == [], "\n".join(problems)
+
+
+def test_partner_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
+    """A partner's member reads the applications sent to its challenges (and its other pages), in both directions."""
+    membership = PartnerMembershipFactory.create(partner__name="Lydec", role=MembershipRole.OWNER)
+    challenge = ChallengeFactory.create(owner=membership.partner, title="Fewer leaks")
+    Application.objects.create(
+        startup=StartupFactory.create(name="Kezakoo"),
+        challenge=challenge,
+        status=ApplicationStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        solution="Acoustic sensors on the mains.",
+    )
+    page = page_logged_in_as(membership.user)
+    axe = Axe()
+    problems = []
+    slug = membership.partner.slug
+    for path in [f"/partners/{slug}/applications/", f"/ar/partners/{slug}/applications/", f"/partners/{slug}/edit/"]:
         page.goto(live_server.url + path)
         for violation in axe.run(page).response["violations"]:
             problems.append(
