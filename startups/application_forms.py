@@ -331,10 +331,14 @@ class ApplicationForm(forms.Form):
         data["answers"] = answers
         return data
 
-    def with_staged(self, staged: Mapping[int, Sequence[Attachment]]) -> "ApplicationForm":
+    def with_staged(
+        self, staged: Mapping[int, Sequence[Attachment]], *, revision: int | None = None
+    ) -> "ApplicationForm":
         """The same form again, once the files sent are stored: they are listed as kept (and no longer as uploads),
-        so sending the form again loses none of them."""
+        so sending the form again loses none of them; with the application's new `revision` once it was saved."""
         data = cast(QueryDict, self.data).copy()
+        if revision is not None:
+            data["revision"] = str(revision)
         attachments = [item for by_id in self.attachments.values() for item in by_id.values()]
         for question_id, stored in staged.items():
             attachments += stored

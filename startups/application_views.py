@@ -196,7 +196,14 @@ def application_form_page(
                     revision=form.cleaned_data["revision"],
                 )
             except services.ApplicationInvalid as invalid:
-                form = form.with_staged(_stored(staged))
+                revision = None
+                if action == SUBMIT and SAVE in actions:
+                    # An unfinished draft sent for submission is kept as a draft: nothing typed waits on the page
+                    # only. A submitted application keeps its last submitted state until the changes are complete.
+                    revision = _keep_draft(startup, challenge, request.user, form, staged)
+                    if revision is not None:
+                        messages.info(request, _("Your draft is saved but not submitted: complete what is marked."))
+                form = form.with_staged(_stored(staged), revision=revision)
                 form.add_service_errors(invalid.errors)
                 status = 400
             except services.ApplicationRefused as refused:
@@ -223,6 +230,21 @@ def application_form_page(
         "conflict": conflict,
     }
     return render(request, "startups/application_form.html", context, status=status)
+
+
+def _keep_draft(startup, challenge, actor, form: ApplicationForm, staged: dict[int, list[int]]) -> int | None:
+    """Save what was sent as a draft; its new revision, or None when that too is refused (the form says why)."""
+    try:
+        saved = services.application_save(
+            startup=startup,
+            challenge=challenge,
+            actor=actor,
+            data=form.service_data(staged),
+            revision=form.cleaned_data["revision"],
+        )
+    except services.ApplicationRefused:
+        return None
+    return saved.revision
 
 
 def _stored(staged: dict[int, list[int]]) -> dict[int, list[Attachment]]:

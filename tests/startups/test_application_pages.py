@@ -276,8 +276,34 @@ def test_a_missing_required_answer_keeps_everything_typed_and_submits_nothing(cl
     assert f"question_{call.traction.pk}" in response.context["form"].errors
     assert "My carefully typed solution." in response.content.decode()
     application.refresh_from_db()
-    assert (application.status, application.solution) == (ApplicationStatus.DRAFT, "")
+    # Nothing is submitted, but the draft keeps what was typed, and the page goes on from the draft's revision.
+    assert (application.status, application.solution) == (ApplicationStatus.DRAFT, "My carefully typed solution.")
     assert not ApplicationVersion.objects.exists()
+    assert response.context["form"]["revision"].value() == str(application.revision)
+
+    data.update(revision=application.revision, **{f"question_{call.traction.pk}": "1,000 users"})
+    assert client.post(edit_url(application), data).status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+
+
+def test_incomplete_changes_to_a_submitted_application_leave_it_as_submitted(client, call, founders):
+    startup, first, _second = founders
+    application = started(call, startup, first, client)
+    data = complete(call, application)
+    assert client.post(edit_url(application), data).status_code == 302
+    application.refresh_from_db()
+    submitted_solution = application.solution
+
+    data.update(revision=application.revision, solution="A rewrite in progress")
+    data[f"question_{call.traction.pk}"] = ""
+    response = client.post(edit_url(application), data)
+
+    assert response.status_code == 400
+    assert "A rewrite in progress" in response.content.decode()
+    application.refresh_from_db()
+    assert (application.status, application.solution) == (ApplicationStatus.SUBMITTED, submitted_solution)
+    assert application.versions.count() == 1
 
 
 def test_a_file_sent_with_a_refused_submission_is_kept_as_attached(client, call, founders):
@@ -293,7 +319,8 @@ def test_a_file_sent_with_a_refused_submission_is_kept_as_attached(client, call,
     form = response.context["form"]
     assert form[f"keep_{call.deck.pk}"].value() == [str(attachment.pk)]
     assert f'value="{attachment.pk}" id="id_keep_{call.deck.pk}_{attachment.pk}" checked' in response.content.decode()
-    # Sent again as the page now stands: the file is part of the answer.
+    # Sent again as the page now stands (the draft it kept has a new revision): the file is part of the answer.
+    data["revision"] = form["revision"].value()
     data[f"question_{call.traction.pk}"] = "1,000 users"
     data.pop(f"question_{call.deck.pk}")
     response = client.post(edit_url(application), {**data, f"keep_{call.deck.pk}": [attachment.pk]})
