@@ -535,6 +535,7 @@ def run(port: int, with_demo: bool) -> int:
         return 1
     with reservation, watchdog() as dog, services(dog) as env:
         env.setdefault("DJANGO_SETTINGS_MODULE", "datacity.settings.dev")
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # links in mails lead to this server, on any port
         supervisor = Supervisor(env, dog)
         try:
             steps = [[*manage, "migrate", "--noinput"], *([[*manage, "load_demo"]] if with_demo else [])]
