@@ -28,7 +28,15 @@ from datacity.audit.models import AuditEntry
 from datacity.core.models import MembershipRole
 from datacity.core.organisations import invitation_create
 from partners.models import Partner
-from startups.models import Startup, StartupInvitation, StartupMembership
+from startups.models import (
+    Application,
+    EligibilityCondition,
+    Question,
+    QuestionKind,
+    Startup,
+    StartupInvitation,
+    StartupMembership,
+)
 from startups.services import STARTUP_SPACE
 from tests.factories import (
     ChallengeFactory,
@@ -39,6 +47,7 @@ from tests.factories import (
     StartupMembershipFactory,
     ThemeFactory,
     UserFactory,
+    open_call,
 )
 from tests.utils import group_in_mail, send_outbox
 
@@ -386,3 +395,47 @@ def test_the_members_page_refuses_a_role_that_does_not_exist(client, world):
         assert "Choose a role from the list." in response.content.decode()
     member.refresh_from_db()
     assert member.role == MembershipRole.MEMBER
+
+
+def test_application_forms_refuse_hostile_input_without_error(client, hostile, world):
+    """The eligibility step, the application form (every kind of question, saved as a draft) and the withdrawal."""
+    program = ProgramFactory.create(is_published=True)
+    open_call(program)
+    challenge = ChallengeFactory.create(program=program)
+    condition = EligibilityCondition.objects.create(program=program, statement="Registered in Morocco")
+    questions = {
+        kind: Question.objects.create(program=program, kind=kind, label=str(kind.label), choices="A\nB\nC")
+        for kind in QuestionKind
+        if kind != QuestionKind.FILE
+    }
+    client.force_login(world["owner"])
+    apply = f"/en/startups/apply/{challenge.pk}/"
+    for data in submissions({f"eligibility_{condition.pk}": "yes"}, hostile):
+        submit(client, apply, data)
+    cache.clear()
+    client.post(apply, {f"eligibility_{condition.pk}": "yes"})
+    application = Application.objects.get(startup=world["startup"], challenge=challenge)
+    answers = {
+        QuestionKind.SHORT_TEXT: "Three pilots",
+        QuestionKind.LONG_TEXT: "Measured weekly.",
+        QuestionKind.SINGLE_CHOICE: "1",
+        QuestionKind.MULTIPLE_CHOICE: "2",
+        QuestionKind.NUMBER: "12",
+        QuestionKind.URL: "https://kezakoo.example",
+        QuestionKind.YES_NO: "yes",
+    }
+    form = {
+        "solution": "Sensors.",
+        "data_use": "Counts.",
+        "team": "Three.",
+        "stage": "prototype",
+        f"eligibility_{condition.pk}": "yes",
+        **{f"question_{question.pk}": answers[kind] for kind, question in questions.items()},
+    }
+    edit = f"/en/startups/applications/{application.pk}/edit/"
+    for data in submissions(form, hostile):
+        application.refresh_from_db()
+        submit(client, edit, {**data, "revision": str(application.revision), "action": "save"})
+    withdraw = f"/en/startups/applications/{application.pk}/withdraw/"
+    for data in submissions({"confirm": "yes"}, hostile):
+        submit(client, withdraw, data)
