@@ -294,7 +294,20 @@ class ExportForm(forms.Form):
     )
 
 
-REVIEW_FIELDS = ("status", "allowed_transitions", "ineligible_reason")
+class ExtensionForm(forms.Form):
+    until = forms.DateTimeField(
+        label=_("new deadline for these applications"),
+        help_text=_("Date and time in the platform's time zone, after the call's end."),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        help_text=_("Recorded in the audit log (a network failure, a reported bug...)."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
+
+
+REVIEW_FIELDS = ("status", "allowed_transitions", "ineligible_reason", "extended_until")
 APPLICATION_FIELDS = ("startup", "challenge", "submitted_at", "stage", "solution", "data_use", "team")
 RECORD_FIELDS = ("revision", "last_saved_by", "created_at", "updated_at")
 
@@ -315,7 +328,7 @@ class ApplicationAdmin(ServiceModelAdmin):
         "challenge__title_en",
         "solution",
     ]
-    actions = ["mark_under_review", "mark_eligible"]
+    actions = ["mark_under_review", "mark_eligible", "extend_deadline"]
     fieldsets = [
         (_("Review"), {"fields": REVIEW_FIELDS}),
         (_("Application"), {"fields": APPLICATION_FIELDS}),
@@ -464,3 +477,31 @@ class ApplicationAdmin(ServiceModelAdmin):
     def mark_eligible(self, request, queryset) -> None:
         done = self._set_status(request, queryset, ApplicationStatus.ELIGIBLE)
         self.message_user(request, ngettext("%d application eligible.", "%d applications eligible.", done) % done)
+
+    @admin.action(description=_("Extend the deadline for the selected applications"), permissions=["change"])
+    def extend_deadline(self, request, queryset):
+        """Let these applications be changed, submitted or withdrawn after the call's end: staff give the moment and
+        the reason (on an intermediate page), each extension goes through `application_extend`."""
+        form = ExtensionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            until, reason = form.cleaned_data["until"], form.cleaned_data["reason"]
+            done = self.run_service(
+                request,
+                lambda application: services.application_extend(
+                    application=application, until=until, reason=reason, actor=request.user
+                ),
+                queryset,
+            )
+            self.message_user(request, ngettext("%d application extended.", "%d applications extended.", done) % done)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Extend the deadline for the selected applications"),
+            "form": form,
+            "applications": queryset.select_related("startup", "challenge"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/startups/application/extend.html", context, status=400 if form.errors else 200
+        )

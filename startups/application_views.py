@@ -45,22 +45,34 @@ class Deadline:
     call: Phase | None
     zone: str
     now: datetime
+    extended_until: datetime | None = None  # staff's extension for one application, past the call's end
 
     @property
     def status(self) -> str | None:
         return self.call.status(self.now) if self.call is not None else None
 
     @property
+    def is_extended(self) -> bool:
+        """Past the call's end, within the extension staff gave this application (the services decide the same)."""
+        return self.status == PhaseStatus.CLOSED and self.extended_until is not None and self.now < self.extended_until
+
+    @property
     def is_open(self) -> bool:
-        return self.status == PhaseStatus.OPEN
+        return self.status == PhaseStatus.OPEN or self.is_extended
 
     @property
     def closing_soon(self) -> bool:
-        return self.is_open and self.call is not None and self.call.ends_at - self.now <= CLOSING_SOON
+        end = self.extended_until if self.is_extended else (self.call.ends_at if self.call is not None else None)
+        return self.is_open and end is not None and end - self.now <= CLOSING_SOON
 
 
-def deadline_of(program: Program) -> Deadline:
-    return Deadline(call=services.call_phase(program), zone=str(program.time_zone), now=timezone.now())
+def deadline_of(program: Program, application: Application | None = None) -> Deadline:
+    return Deadline(
+        call=services.call_phase(program),
+        zone=str(program.time_zone),
+        now=timezone.now(),
+        extended_until=application.extended_until if application is not None else None,
+    )
 
 
 def applicant_actions(application: Application | None) -> list[str]:
@@ -292,7 +304,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             rows.append(AnswerRow(question, question.display_answer(value), []))
     conditions = list(challenge.program.eligibility_conditions.all())
-    deadline = deadline_of(challenge.program)
+    deadline = deadline_of(challenge.program, application)
     allowed = APPLICANT_TRANSITIONS.get(application.status, frozenset())
     context = {
         "application": application,
@@ -319,7 +331,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not applicant_actions(application):
         messages.info(request, _("This application is being reviewed: it can no longer be changed."))
         return redirect("startups:application", pk=application.pk)
-    deadline = deadline_of(application.challenge.program)
+    deadline = deadline_of(application.challenge.program, application)
     if request.method == "GET" and not deadline.is_open:
         messages.info(request, _("The call for applications is closed: the application can no longer be changed."))
         return redirect("startups:application", pk=application.pk)
@@ -336,7 +348,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = permissions.access_application(request.user, pk, as_member=True)
-    deadline = deadline_of(application.challenge.program)
+    deadline = deadline_of(application.challenge.program, application)
     status = 200
     if request.method == "POST":
         try:

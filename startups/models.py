@@ -289,6 +289,12 @@ class Application(TimeStampedModel):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     ineligible_reason = models.TextField(_("reason of ineligibility"), blank=True)
+    extended_until = models.DateTimeField(
+        _("deadline extended until"),
+        null=True,
+        blank=True,
+        help_text=_("Granted by staff to this application only, for a reason recorded in the audit log."),
+    )
     internal_notes = models.TextField(
         _("notes for the team"),
         blank=True,
@@ -305,6 +311,9 @@ class Application(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.startup} → {self.challenge}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("startups:application", kwargs={"pk": self.pk})
 
     def named_files(self) -> set[int]:
         """The ids of the attachments the current answers or a submitted version name: what the startup sent or is

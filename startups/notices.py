@@ -22,6 +22,14 @@ APPLICATION_STATUS = register(
         related=("startup", "challenge"),
     )
 )
+APPLICATION_EXTENDED = register(
+    Kind(
+        "application.extended",
+        _("The deadline is extended for an application of your startup"),
+        optional=False,
+        related=("startup", "challenge"),
+    )
+)
 DRAFT_REMINDER = register(
     Kind(
         "reminder.application_draft",

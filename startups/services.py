@@ -115,9 +115,14 @@ def call_phase(program: Program) -> Phase | None:
     return program.phases.filter(kind=PhaseKind.CALL_FOR_APPLICATIONS).order_by("starts_at").first()
 
 
-def require_open_call(challenge: Challenge, *, now: datetime, action: str) -> Phase:
-    """The edition's call for applications, open at `now`; refused (and audited) otherwise."""
+def require_open_call(challenge: Challenge, *, now: datetime, action: str, startup: Startup | None = None) -> Phase:
+    """The edition's call for applications, open at `now` (or past its end, for the application of `startup` that
+    staff gave until a later moment); refused (and audited) otherwise."""
     call = call_phase(challenge.program)
+    if call is not None and startup is not None and call.starts_at <= now and not call.is_open(now):
+        extended = Application.objects.filter(startup=startup, challenge=challenge, extended_until__gt=now)
+        if extended.exists():
+            return call
     if call is None or not call.is_open(now):
         if call is not None and now >= call.ends_at:
             closed = timezone.localtime(call.ends_at, challenge.program.time_zone)
@@ -208,7 +213,7 @@ def application_save(
     with: if another member saved since, the save is refused rather than written over theirs."""
     now = now or timezone.now()
     require_member(startup, actor, action="application.refused")
-    require_open_call(challenge, now=now, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused", startup=startup)
     application = _lock(startup, challenge)
     if application is None:
         application = Application(startup=startup, challenge=challenge)
@@ -291,7 +296,7 @@ def application_submit(
     each submission is kept as a version, and the startup's members are sent a confirmation."""
     now = now or timezone.now()
     require_member(startup, actor, action="application.refused")
-    require_open_call(challenge, now=now, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused", startup=startup)
     application = _lock(startup, challenge) or Application(startup=startup, challenge=challenge)
     if application.pk and ApplicationStatus.SUBMITTED not in APPLICANT_TRANSITIONS.get(application.status, frozenset()):
         raise ApplicationRefused(
@@ -322,6 +327,7 @@ def application_submit(
         kind=notices.APPLICATION_SUBMITTED,
         recipients=startup.members.all(),
         obj=application,
+        url=application.get_absolute_url(),
         key=f"v{number}",
         context={"version": number},
     )
@@ -343,7 +349,7 @@ def attachments_stage(
     file refuses them all and nothing is stored. Returns the new attachments' ids per question."""
     now = now or timezone.now()
     require_member(startup, actor, action="application.refused")
-    require_open_call(challenge, now=now, action="application.refused")
+    require_open_call(challenge, now=now, action="application.refused", startup=startup)
     questions = {question.pk: question for question in questions_for(challenge).filter(kind=QuestionKind.FILE)}
     errors: dict[str, list[str]] = {}
     checked: list[tuple[Question, UploadedFile, FileType]] = []
@@ -400,7 +406,7 @@ def application_withdraw(*, application: Application, actor: Any, now: datetime 
     """Withdraw an application while the call is open; it may be taken up again as a draft before the deadline."""
     now = now or timezone.now()
     require_member(application.startup, actor, action="application.refused")
-    require_open_call(application.challenge, now=now, action="application.refused")
+    require_open_call(application.challenge, now=now, action="application.refused", startup=application.startup)
     application = Application.objects.select_for_update().get(pk=application.pk)
     if ApplicationStatus.WITHDRAWN not in APPLICANT_TRANSITIONS.get(application.status, frozenset()):
         raise ApplicationRefused(
@@ -415,6 +421,7 @@ def application_withdraw(*, application: Application, actor: Any, now: datetime 
         kind=notices.APPLICATION_WITHDRAWN,
         recipients=application.startup.members.all(),
         obj=application,
+        url=application.get_absolute_url(),
         key=f"r{application.revision}",
     )
     return application
@@ -448,7 +455,41 @@ def application_set_status(*, application: Application, status: str, actor: Any,
         kind=notices.APPLICATION_STATUS,
         recipients=application.startup.members.all(),
         obj=application,
+        url=application.get_absolute_url(),
         key=f"{status}@{timezone.now().isoformat()}",
         context={"status": status, "reason": application.ineligible_reason},
+    )
+    return application
+
+
+@audited_transaction
+def application_extend(*, application: Application, until: datetime, reason: str, actor: Any) -> Application:
+    """Staff let one application be changed, submitted or withdrawn after the call's deadline, until `until` (a
+    network failure, a reported bug...): the reason is recorded, and the startup's members are told."""
+    call = call_phase(application.challenge.program)
+    if call is None or until <= call.ends_at:
+        raise ApplicationRefused(
+            _("An extension must end after the call's deadline."), action="application.extension_refused"
+        )
+    if not reason.strip():
+        raise ApplicationRefused(_("Say why the deadline is extended: the audit log keeps it."))
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    was = application.extended_until
+    application.extended_until = until
+    application.save(update_fields=["extended_until", "updated_at"])
+    record(
+        action="application.extended",
+        actor=actor,
+        obj=application,
+        changes={"extended_until": {"from": was.isoformat() if was else None, "to": until.isoformat()}},
+        reason=reason.strip(),
+    )
+    notify(
+        kind=notices.APPLICATION_EXTENDED,
+        recipients=application.startup.members.all(),
+        obj=application,
+        url=application.get_absolute_url(),
+        key=f"until {until.isoformat()}",
+        context={"until": until.isoformat(), "zone": str(application.challenge.program.time_zone)},
     )
     return application

@@ -449,6 +449,26 @@ def test_a_form_sent_a_second_after_the_deadline_is_refused_and_nothing_is_saved
     assert Application.objects.count() == 1
 
 
+def test_an_application_staff_extended_stays_open_to_its_startup_only(client, call, founders):
+    startup, first, _second = founders
+    application = started(call, startup, first, client)
+    call.phase.ends_at = timezone.now() - timedelta(minutes=1)
+    call.phase.save()
+    application.extended_until = timezone.now() + timedelta(hours=2)
+    application.save()
+
+    page = client.get(edit_url(application))
+    assert page.status_code == 200
+    assert page.context["deadline"].is_extended
+    assert 'class="message deadline-extended"' in page.content.decode()
+    saved = client.post(
+        edit_url(application), {"revision": application.revision, "solution": "Late, allowed.", "action": "save"}
+    )
+    assert saved.status_code == 302
+    application.refresh_from_db()
+    assert application.solution == "Late, allowed."
+
+
 # --- Withdrawing ------------------------------------------------------------------------------------------------
 
 

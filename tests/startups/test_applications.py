@@ -158,13 +158,21 @@ def test_someone_outside_the_startup_can_do_nothing(call, founders):
     assert AuditEntry.objects.filter(action="application.refused").exists()
 
 
-@pytest.mark.parametrize("step", ["save", "submit", "withdraw"])
+@pytest.mark.parametrize("step", ["save", "submit", "edit", "withdraw"])
 def test_the_deadline_is_exact_to_the_second(call, founders, step):
     phase, challenge, question, _optional, condition = call
     startup, first, _second = founders
     application = services.application_save(startup=startup, challenge=challenge, actor=first, data={})
+    if step == "edit":  # changes to a submitted application
+        services.application_submit(
+            startup=startup, challenge=challenge, actor=first, data=complete(question, condition)
+        )
 
     def act(now):
+        if step == "edit":
+            return services.application_submit(
+                startup=startup, challenge=challenge, actor=first, data={"team": str(now)}, now=now
+            )
         if step == "save":
             return services.application_save(
                 startup=startup, challenge=challenge, actor=first, data={"team": str(now)}, now=now
@@ -253,3 +261,37 @@ def test_drafts_are_reminded_before_the_deadline_and_submitted_ones_are_not(call
     program_services.phase_tick(now=phase.ends_at)
     closed = set(Notification.objects.filter(kind="phase.closed").values_list("recipient", flat=True))
     assert {first.pk, second.pk, late.user.pk} <= closed
+
+
+def test_staff_extend_one_applications_deadline_for_a_reason_and_the_startup_is_told(call, founders):
+    phase, challenge, question, _optional, condition = call
+    startup, first, _second = founders
+    other = StartupMembershipFactory.create()
+    mine = services.application_save(startup=startup, challenge=challenge, actor=first, data={})
+    theirs = services.application_save(startup=other.startup, challenge=challenge, actor=other.user, data={})
+    staff = UserFactory.create(is_staff=True)
+    late = phase.ends_at + timedelta(hours=1)
+
+    with pytest.raises(services.ApplicationRefused):  # an extension ends after the call
+        services.application_extend(application=mine, until=phase.ends_at, reason="Outage", actor=staff)
+    with pytest.raises(services.ApplicationRefused):  # and says why
+        services.application_extend(application=mine, until=late + timedelta(hours=1), reason=" ", actor=staff)
+    services.application_extend(application=mine, until=late + timedelta(hours=1), reason="Outage", actor=staff)
+
+    submitted = services.application_submit(
+        startup=startup, challenge=challenge, actor=first, data=complete(question, condition), now=late
+    )
+    assert submitted.status == ApplicationStatus.SUBMITTED
+    with pytest.raises(services.ApplicationRefused) as after:
+        services.application_save(
+            startup=startup, challenge=challenge, actor=first, data={}, now=late + timedelta(hours=1)
+        )
+    assert after.value.details["reason_code"] == "call_closed"
+    with pytest.raises(services.ApplicationRefused) as others:  # the others keep the call's deadline
+        services.application_withdraw(application=theirs, actor=other.user, now=late)
+    assert others.value.details["reason_code"] == "call_closed"
+
+    entry = AuditEntry.objects.get(action="application.extended")
+    assert entry.details["reason"] == "Outage"
+    notice = Notification.objects.get(kind="application.extended", recipient=first)
+    assert notice.url == mine.get_absolute_url()

@@ -4,12 +4,15 @@
 The admin speaks the default language (French): assertions read statuses, levels and audit entries, not sentences.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from challenges.models import PhaseKind
 from datacity.accounts.roles import PROGRAM_MANAGER
 from datacity.audit.models import AuditEntry
 from startups.models import (
@@ -24,7 +27,7 @@ from startups.models import (
     QuestionKind,
 )
 from tests.admin_forms import admin_change_data
-from tests.factories import ChallengeFactory, ProgramFactory, StartupFactory, UserFactory
+from tests.factories import ChallengeFactory, PhaseFactory, ProgramFactory, StartupFactory, UserFactory
 from tests.utils import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -355,3 +358,25 @@ def test_the_change_page_query_count_does_not_grow_with_answers_files_and_versio
             )
 
     assert_constant_queries(client, change_url(app), grow, at_most=25)
+
+
+def test_staff_extend_the_deadline_of_chosen_applications_with_a_reason(client, manager):
+    chosen = application(status=ApplicationStatus.DRAFT)
+    call = PhaseFactory.create(program=chosen.challenge.program, kind=PhaseKind.CALL_FOR_APPLICATIONS)
+    changelist = reverse("admin:startups_application_changelist")
+    action = {"action": "extend_deadline", "index": "0", "_selected_action": [chosen.pk]}
+
+    asked = client.post(changelist, action)  # the intermediate page asks when, and why
+    assert asked.status_code == 200
+    assert "reason" in asked.context["form"].fields
+    refused = client.post(changelist, {**action, "apply": "1", "until": "", "reason": ""})
+    assert refused.status_code == 400
+    chosen.refresh_from_db()
+    assert chosen.extended_until is None
+
+    until = timezone.localtime(call.ends_at + timedelta(days=2)).replace(microsecond=0, tzinfo=None)
+    done = client.post(changelist, {**action, "apply": "1", "until": until.isoformat(" "), "reason": "Outage"})
+    assert done.status_code == 302
+    chosen.refresh_from_db()
+    assert chosen.extended_until == call.ends_at.replace(microsecond=0) + timedelta(days=2)
+    assert AuditEntry.objects.get(action="application.extended").details["reason"] == "Outage"
