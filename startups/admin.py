@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -500,7 +501,7 @@ class ApplicationAdmin(ServiceModelAdmin):
             "title": _("Extend the deadline for the selected applications"),
             "form": form,
             "applications": queryset.select_related("startup", "challenge"),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(
             request, "admin/startups/application/extend.html", context, status=400 if form.errors else 200
