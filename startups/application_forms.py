@@ -120,6 +120,17 @@ class Row:
         return self.field.as_widget(attrs=attrs)
 
 
+def long_text(label: Any, help_text: Any, *, rows: int) -> forms.CharField:
+    """One of the common part's texts: optional in a draft, bounded in length."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=COMMON_TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
 class ApplicationForm(forms.Form):
     """The whole application: the common part, the eligibility answers (correctable here) and one field per
     question. Nothing is required by the form itself (a draft may be incomplete): what a submission needs is the
@@ -127,36 +138,22 @@ class ApplicationForm(forms.Form):
     is stored."""
 
     revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    solution = forms.CharField(
-        label=_("Proposed solution"),
-        help_text=_("What you propose for this challenge, and how it answers the problem."),
-        max_length=COMMON_TEXT_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8}),
+    solution = long_text(
+        _("Proposed solution"), _("What you propose for this challenge, and how it answers the problem."), rows=8
     )
-    data_use = forms.CharField(
-        label=_("Use of the partners' data and sites"),
-        help_text=_("Which data, sites or equipment of the partners you would need, and what for."),
-        max_length=COMMON_TEXT_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
+    data_use = long_text(
+        _("Use of the partners' data and sites"),
+        _("Which data, sites or equipment of the partners you would need, and what for."),
+        rows=6,
     )
-    team = forms.CharField(
-        label=_("Team"),
-        help_text=_("Who would work on it, and what they have done before."),
-        max_length=COMMON_TEXT_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
+    team = long_text(_("Team"), _("Who would work on it, and what they have done before."), rows=5)
     stage = forms.ChoiceField(
         label=_("Stage of the product"), choices=ProductStage.choices, required=False, widget=forms.RadioSelect
     )
-    internal_notes = forms.CharField(
-        label=_("Notes for the team"),
-        help_text=_("Only your startup's members read these: never the partners, the jury or the program team."),
-        max_length=COMMON_TEXT_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+    internal_notes = long_text(
+        _("Notes for the team"),
+        _("Only your startup's members read these: never the partners, the jury or the program team."),
+        rows=4,
     )
     COMMON = ("solution", "data_use", "team", "stage")
 
