@@ -86,3 +86,17 @@ def partner_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_member": partner_permissions.partners_of_member(request.user).filter(pk=partner.pk).exists(),
     }
     return render(request, "partners/partner_detail.html", context)
+
+
+@login_required
+def partner_applications(request: HttpRequest, slug: str) -> HttpResponse:
+    """The members of a partner read the applications sent to the challenges it owns (drafts and withdrawn ones
+    are the startups' alone), grouped by challenge; each leads to the application's read-only page."""
+    partner = partner_permissions.access_partner(request.user, slug, as_member=True)
+    applications = (
+        startup_permissions.applications_for_partner(request.user)
+        .filter(challenge__owner=partner)
+        .select_related("startup", "challenge__program")
+        .order_by("-challenge__program__starts_on", "challenge_id", "startup__name", "pk")
+    )
+    return render(request, "partners/partner_applications.html", {"partner": partner, "applications": applications})

@@ -12,5 +12,5 @@ urlpatterns = [
     path("<slug:slug>/", composed_pages.partner_detail, name="detail"),
     path("<slug:slug>/edit/", views.partner_edit, name="edit"),
     path("<slug:slug>/members/", views.PartnerMembersView.as_view(), name="members"),
-    path("<slug:slug>/applications/", views.partner_applications, name="applications"),
+    path("<slug:slug>/applications/", composed_pages.partner_applications, name="applications"),
 ]

@@ -1,5 +1,5 @@
-"""Pages of the partners: the public list, and for their people, members, the public profile and the applications
-sent to their challenges."""
+"""Pages of the partners: the public list, and for their people, members and the public profile (the applications
+sent to their challenges are a composed page: they read the startups' rules)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
 from datacity.core.organisation_views import AcceptInvitationView, MembersView
-from startups import permissions as startup_permissions
 
 from . import permissions, services
 from .forms import PartnerProfileForm
@@ -35,20 +34,6 @@ def partner_edit(request, slug: str):
         return redirect("partners:detail", slug=partner.slug)
     context = {"form": form, "partner": partner}
     return render(request, "partners/partner_form.html", context, status=400 if form.errors else 200)
-
-
-@login_required
-def partner_applications(request, slug: str):
-    """The members of a partner read the applications sent to the challenges it owns (drafts and withdrawn ones
-    are the startups' alone), grouped by challenge; each leads to the application's read-only page."""
-    partner = permissions.access_partner(request.user, slug, as_member=True)
-    applications = (
-        startup_permissions.applications_for_partner(request.user)
-        .filter(challenge__owner=partner)
-        .select_related("startup", "challenge__program")
-        .order_by("-challenge__program__starts_on", "challenge_id", "startup__name", "pk")
-    )
-    return render(request, "partners/partner_applications.html", {"partner": partner, "applications": applications})
 
 
 class PartnerMembersView(MembersView):
