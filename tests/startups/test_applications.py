@@ -158,41 +158,56 @@ def test_someone_outside_the_startup_can_do_nothing(call, founders):
     assert AuditEntry.objects.filter(action="application.refused").exists()
 
 
-@pytest.mark.parametrize("step", ["save", "submit", "edit", "withdraw"])
-def test_the_deadline_is_exact_to_the_second(call, founders, step):
-    phase, challenge, question, _optional, condition = call
-    startup, first, _second = founders
-    application = services.application_save(startup=startup, challenge=challenge, actor=first, data={})
-    if step == "edit":  # changes to a submitted application
+STEPS = ["save", "submit", "edit", "withdraw"]
+
+
+def prepare(step, startup, challenge, actor, question, condition, *, at):
+    """An application made at `at`, ready for `step`, an action to try at a given moment: saving a draft, submitting
+    it, submitting changes to a submitted application (editing), withdrawing."""
+    application = services.application_save(startup=startup, challenge=challenge, actor=actor, data={}, now=at)
+    if step == "edit":
         services.application_submit(
-            startup=startup, challenge=challenge, actor=first, data=complete(question, condition)
+            startup=startup, challenge=challenge, actor=actor, data=complete(question, condition), now=at
         )
 
     def act(now):
         if step == "edit":
             return services.application_submit(
-                startup=startup, challenge=challenge, actor=first, data={"team": str(now)}, now=now
+                startup=startup, challenge=challenge, actor=actor, data={"team": str(now)}, now=now
             )
         if step == "save":
             return services.application_save(
-                startup=startup, challenge=challenge, actor=first, data={"team": str(now)}, now=now
+                startup=startup, challenge=challenge, actor=actor, data={"team": str(now)}, now=now
             )
         if step == "submit":
             return services.application_submit(
-                startup=startup, challenge=challenge, actor=first, data=complete(question, condition), now=now
+                startup=startup, challenge=challenge, actor=actor, data=complete(question, condition), now=now
             )
-        return services.application_withdraw(application=application, actor=first, now=now)
+        return services.application_withdraw(application=application, actor=actor, now=now)
 
-    act(phase.ends_at - timedelta(seconds=1))
+    return act
+
+
+def assert_exact_deadline(act, ends_at):
+    act(ends_at - timedelta(seconds=1))
     before = Application.objects.values().get()
-    for late in (phase.ends_at, phase.ends_at + timedelta(seconds=1)):
+    for late in (ends_at, ends_at + timedelta(seconds=1)):
         with pytest.raises(services.ApplicationRefused) as refused:
             act(late)
         assert refused.value.details["reason_code"] == "call_closed"
     assert Application.objects.values().get() == before  # nothing saved
 
 
-def test_the_deadline_holds_across_a_casablanca_change_of_the_clocks(founders):
+@pytest.mark.parametrize("step", STEPS)
+def test_the_deadline_is_exact_to_the_second(call, founders, step):
+    phase, challenge, question, _optional, condition = call
+    startup, first, _second = founders
+    act = prepare(step, startup, challenge, first, question, condition, at=phase.ends_at - timedelta(days=1))
+    assert_exact_deadline(act, phase.ends_at)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_the_deadline_holds_across_a_casablanca_change_of_the_clocks(founders, step):
     """The call ends at 03:00 on 22 March 2026 in Casablanca, just after the clocks moved forward."""
     program = ProgramFactory.create(starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
     ends_at = datetime(2026, 3, 22, 3, 0, tzinfo=CASABLANCA).astimezone(UTC)
@@ -201,13 +216,15 @@ def test_the_deadline_holds_across_a_casablanca_change_of_the_clocks(founders):
         program=program, kind=PhaseKind.CALL_FOR_APPLICATIONS, starts_at=ends_at - timedelta(days=30), ends_at=ends_at
     )
     challenge = ChallengeFactory.create(program=program)
+    question = Question.objects.create(program=program, label="Your traction?", required=True)
+    condition = EligibilityCondition.objects.create(program=program, statement="Registered in Morocco")
     startup, first, _second = founders
-
-    services.application_save(
-        startup=startup, challenge=challenge, actor=first, data={}, now=ends_at - timedelta(seconds=1)
-    )
+    # The last second before the change of the clocks' deadline is accepted, the deadline itself refused, and the
+    # refusal gives the deadline in Casablanca's time as it was then.
+    act = prepare(step, startup, challenge, first, question, condition, at=ends_at - timedelta(days=1))
+    assert_exact_deadline(act, ends_at)
     with pytest.raises(services.ApplicationRefused, match="22 mars 2026 03:00"):
-        services.application_save(startup=startup, challenge=challenge, actor=first, data={}, now=ends_at)
+        act(ends_at)
 
 
 def test_withdrawn_then_taken_up_again_as_a_draft(call, founders):
