@@ -32,7 +32,7 @@ class Section:
 # The tables staff work with, in the order of the program.
 SECTIONS = (
     Section(_("Program"), ("challenges.program", "challenges.phase", "challenges.challenge", "challenges.theme")),
-    Section(_("Partners"), ("partners.partner", "partners.partnerinvitation")),
+    Section(_("Partners"), ("partners.partner", "partners.partnerinvitation", "partners.experimentationsite")),
     Section(
         _("Startups"),
         (

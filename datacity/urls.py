@@ -50,6 +50,7 @@ urlpatterns += i18n_patterns(
     path("me/", my_space, name="my_space"),
     path("", include("challenges.urls")),
     path("partners/", include("partners.urls")),
+    path("", include("partners.site_urls")),
     path("startups/", include("startups.urls")),
     path("datasets/", include("datasets.urls")),
     path("staff/", include("datacity.staff_dashboard")),

@@ -1,6 +1,9 @@
 """The data catalogue: what each partner shares, under which licence, and with whom."""
 
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge
@@ -22,9 +25,61 @@ class Licence(models.TextChoices):
     PROPRIETARY = "proprietary", _("Proprietary: use limited to the program")
 
 
+# DCAT-AP's controlled vocabularies (EU Publications Office authority tables): the codes are the last part of the
+# URIs the catalogue export gives, so a harvester such as data.europa.eu reads them without a mapping table.
+DATA_THEME_URI = "http://publications.europa.eu/resource/authority/data-theme/"
+FREQUENCY_URI = "http://publications.europa.eu/resource/authority/frequency/"
+LANGUAGE_URI = "http://publications.europa.eu/resource/authority/language/"
+
+
+class DataTheme(models.TextChoices):
+    """The EU data themes (dcat:theme): a dozen stable concepts every European portal filters on."""
+
+    AGRI = "AGRI", _("Agriculture, fisheries, forestry and food")
+    ECON = "ECON", _("Economy and finance")
+    EDUC = "EDUC", _("Education, culture and sport")
+    ENER = "ENER", _("Energy")
+    ENVI = "ENVI", _("Environment")
+    GOVE = "GOVE", _("Government and public sector")
+    HEAL = "HEAL", _("Health")
+    INTR = "INTR", _("International issues")
+    JUST = "JUST", _("Justice, legal system and public safety")
+    REGI = "REGI", _("Regions and cities")
+    SOCI = "SOCI", _("Population and society")
+    TECH = "TECH", _("Science and technology")
+    TRAN = "TRAN", _("Transport")
+
+
+class UpdateFrequency(models.TextChoices):
+    """The EU frequency vocabulary (dct:accrualPeriodicity), the values a city's data actually has."""
+
+    CONT = "CONT", _("Continuously updated")
+    HOURLY = "HOURLY", _("Hourly")
+    DAILY = "DAILY", _("Daily")
+    WEEKLY = "WEEKLY", _("Weekly")
+    MONTHLY = "MONTHLY", _("Monthly")
+    QUARTERLY = "QUARTERLY", _("Quarterly")
+    ANNUAL = "ANNUAL", _("Annual")
+    IRREG = "IRREG", _("Irregular")
+    NEVER = "NEVER", _("Never (a one-off dataset)")
+    UNKNOWN = "UNKNOWN", _("Unknown")
+
+
+class DataLanguage(models.TextChoices):
+    """Languages the data itself is in (dct:language), as EU language codes."""
+
+    FRA = "FRA", _("French")
+    ARA = "ARA", _("Arabic")
+    ENG = "ENG", _("English")
+    ZXX = "ZXX", _("No linguistic content")
+
+
 class DatasetQuerySet(models.QuerySet):
     def public(self) -> "DatasetQuerySet":
         return self.filter(access_level=AccessLevel.PUBLIC)
+
+    def for_listing(self) -> "DatasetQuerySet":
+        return self.select_related("owner").order_by("title", "pk")
 
 
 class Dataset(TimeStampedModel):
@@ -39,6 +94,31 @@ class Dataset(TimeStampedModel):
     access_level = models.CharField(
         _("access level"), max_length=16, choices=AccessLevel, default=AccessLevel.RESTRICTED
     )
+    # DCAT-AP metadata: all optional, so the datasets made before them stay valid.
+    keywords = models.CharField(
+        _("keywords"), max_length=500, blank=True, help_text=_("Separated by commas, e.g. tram, ridership, stations.")
+    )
+    themes = ArrayField(
+        models.CharField(max_length=4, choices=DataTheme), verbose_name=_("themes"), default=list, blank=True
+    )
+    contact_name = models.CharField(_("contact point"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    spatial_coverage = models.CharField(
+        _("spatial coverage"), max_length=200, blank=True, help_text=_("The place the data covers, e.g. Casablanca.")
+    )
+    temporal_start = models.DateField(_("covers from"), null=True, blank=True)
+    temporal_end = models.DateField(_("covers until"), null=True, blank=True)
+    update_frequency = models.CharField(
+        _("update frequency"), max_length=16, choices=UpdateFrequency, default=UpdateFrequency.UNKNOWN
+    )
+    issued = models.DateField(_("first published on"), null=True, blank=True)
+    modified = models.DateField(_("last changed on"), null=True, blank=True)
+    languages = ArrayField(
+        models.CharField(max_length=3, choices=DataLanguage),
+        verbose_name=_("languages of the data"),
+        default=list,
+        blank=True,
+    )
 
     objects = DatasetQuerySet.as_manager()
 
@@ -49,3 +129,24 @@ class Dataset(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:
+            raise ValidationError({"temporal_end": _("The coverage cannot end before it starts.")})
+        if self.issued and self.modified and self.modified < self.issued:
+            raise ValidationError({"modified": _("A dataset cannot change before it is first published.")})
+
+    def get_absolute_url(self) -> str:
+        return reverse("datasets:detail", kwargs={"slug": self.slug})
+
+    @property
+    def keyword_list(self) -> list[str]:
+        """The keywords in the current language, one by one."""
+        return [word.strip() for word in (self.keywords or "").split(",") if word.strip()]
+
+    def get_themes_display(self) -> list[str]:
+        return [str(DataTheme(code).label) for code in self.themes if code in DataTheme.values]
+
+    def get_languages_display(self) -> list[str]:
+        return [str(DataLanguage(code).label) for code in self.languages if code in DataLanguage.values]

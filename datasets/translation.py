@@ -7,4 +7,4 @@ from .models import Dataset
 
 @register(Dataset)
 class DatasetTranslationOptions(TranslationOptions):
-    fields = ("title", "description")
+    fields = ("title", "description", "keywords")

@@ -1,13 +1,20 @@
-"""Staff's pages for partners: profile, members (through the membership services) and invitations."""
+"""Staff's pages for partners: profile, members (through the membership services), invitations, and their
+experimentation sites (through the sites' service)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from datacity.core.admin import InvitationAdmin, InvitesMembers, MembershipInline, ServiceModelAdmin
+from datacity.core.admin import (
+    InvitationAdmin,
+    InvitesMembers,
+    MembershipInline,
+    ServiceInline,
+    ServiceModelAdmin,
+)
 
-from .models import Partner, PartnerInvitation, PartnerMembership
-from .services import PARTNER_SPACE
+from .models import ExperimentationSite, Partner, PartnerInvitation, PartnerMembership, SiteAvailability
+from .services import PARTNER_SPACE, site_save
 
 
 class PartnerMembershipInline(MembershipInline):
@@ -30,3 +37,23 @@ class PartnerAdmin(InvitesMembers, ServiceModelAdmin, TranslationAdmin):
 class PartnerInvitationAdmin(InvitationAdmin):
     space = PARTNER_SPACE
     autocomplete_fields = ["partner"]
+
+
+class SiteAvailabilityInline(ServiceInline, admin.TabularInline):
+    model = SiteAvailability
+    extra = 1
+
+
+@admin.register(ExperimentationSite)
+class ExperimentationSiteAdmin(ServiceModelAdmin, TranslationAdmin):
+    list_display = ["name", "partner", "kind", "updated_at"]
+    list_filter = ["kind", "partner__is_public"]
+    search_fields = ["name", "slug", "partner__name_fr", "address"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["partner"]
+    list_select_related = ["partner"]
+    inlines = [SiteAvailabilityInline]
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        # The bounding box and the geometry's checks live in the service that partner members use too.
+        site_save(site=instance, actor=actor)

@@ -2,9 +2,14 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Partner
+from .models import ExperimentationSite, Partner
 
 
 @register(Partner)
 class PartnerTranslationOptions(TranslationOptions):
     fields = ("name", "description")
+
+
+@register(ExperimentationSite)
+class ExperimentationSiteTranslationOptions(TranslationOptions):
+    fields = ("description", "constraints")

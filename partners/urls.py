@@ -2,7 +2,7 @@ from django.urls import path
 
 from datacity import composed_pages
 
-from . import views
+from . import site_views, views
 
 app_name = "partners"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.partner_edit, name="edit"),
     path("<slug:slug>/members/", views.PartnerMembersView.as_view(), name="members"),
     path("<slug:slug>/applications/", composed_pages.partner_applications, name="applications"),
+    path("<slug:slug>/sites/", site_views.partner_sites, name="sites"),
+    path("<slug:slug>/sites/new/", site_views.site_create, name="site_create"),
+    path("<slug:slug>/sites/<slug:site>/edit/", site_views.site_edit, name="site_edit"),
 ]

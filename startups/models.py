@@ -4,6 +4,8 @@ from typing import Any
 from uuid import uuid4
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -11,7 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from challenges.models import Challenge, Program
+from challenges.models import Challenge, Program, TsTzRange
 from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
 from datacity.core.validators import validate_single_line
 from partners.models import Partner
@@ -399,3 +401,84 @@ class Attachment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("startups:attachment", kwargs={"pk": self.application_id, "attachment": self.pk})
+
+
+# --- Bookings of experimentation sites ---------------------------------------------------------------------------
+
+BOOKING_OVERLAP = "booking_overlap"
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SiteBookingQuerySet(models.QuerySet):
+    def for_listing(self) -> "SiteBookingQuerySet":
+        return self.select_related("site__partner", "startup", "decided_by").order_by("-starts_at")
+
+    def overlapping(self, *, site_id: int, starts_at: Any, ends_at: Any) -> "SiteBookingQuerySet":
+        """The bookings of a site whose periods overlap [starts_at, ends_at) (half-open, as the constraint)."""
+        return self.filter(site_id=site_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+class SiteBooking(TimeStampedModel):
+    """A selected startup's request to use a partner's experimentation site for a period, and the partner's answer.
+
+    The database refuses two approved bookings of one site whose periods overlap, whoever approves and however
+    many at once."""
+
+    site = models.ForeignKey(
+        "partners.ExperimentationSite", on_delete=models.CASCADE, related_name="bookings", verbose_name=_("site")
+    )
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="site_bookings", verbose_name=_("startup")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"), help_text=_("The site is free again from this instant on."))
+    purpose = models.TextField(_("purpose"))
+    status = models.CharField(_("status"), max_length=16, choices=BookingStatus, default=BookingStatus.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    objects = SiteBookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site booking")
+        verbose_name_plural = _("site bookings")
+        ordering = ["site", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="startups_sitebooking_ends_after_start"
+            ),
+            # Needs btree_gist (installed by challenges' first migration).
+            ExclusionConstraint(
+                name="startups_sitebooking_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("site", RangeOperators.EQUAL),
+                ],
+                condition=models.Q(status="approved"),
+                violation_error_message=_("This booking overlaps an approved booking of the same site."),
+                violation_error_code=BOOKING_OVERLAP,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} – {self.startup} ({self.starts_at:%Y-%m-%d})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("startups:booking", kwargs={"pk": self.pk})

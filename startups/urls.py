@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_views, views
+from . import application_views, booking_views, views
 
 app_name = "startups"
 
@@ -22,4 +22,14 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.startup_edit, name="edit"),
     path("<slug:slug>/members/", views.StartupMembersView.as_view(), name="members"),
     path("<slug:slug>/applications/", application_views.startup_applications, name="applications"),
+]
+
+# Bookings of experimentation sites (startups.booking_views).
+urlpatterns += [
+    path("<slug:slug>/bookings/", booking_views.startup_bookings, name="bookings"),
+    path("<slug:slug>/bookings/new/", booking_views.booking_request, name="booking_request"),
+    path("bookings/<int:pk>/", booking_views.booking_detail, name="booking"),
+    path("bookings/<int:pk>/decide/", booking_views.booking_decide, name="booking_decide"),
+    path("bookings/<int:pk>/cancel/", booking_views.booking_cancel, name="booking_cancel"),
+    path("bookings/partner/<slug:partner>/", booking_views.partner_bookings, name="partner_bookings"),
 ]

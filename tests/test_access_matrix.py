@@ -38,7 +38,7 @@ from datacity.core.models import MembershipRole
 from datacity.core.organisations import invitation_create
 from datacity.notifications import kinds, services
 from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat
-from partners.models import PartnerMembership
+from partners.models import ExperimentationSite, PartnerMembership
 from partners.services import PARTNER_SPACE
 from startups.models import (
     Answer,
@@ -48,6 +48,7 @@ from startups.models import (
     EligibilityCondition,
     Question,
     QuestionKind,
+    SiteBooking,
     StartupMembership,
 )
 from startups.services import STARTUP_SPACE
@@ -191,6 +192,19 @@ TABLE: dict[str, list[Case]] = {
         case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
         case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
     ],
+    # The data catalogue: the list and its DCAT-AP export for everyone; a partner's members add and edit its datasets.
+    "datasets:list": [case(*EVERYONE)],
+    "datasets:catalog": [case(*EVERYONE)],
+    "datasets:create": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner_slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner_slug": w.partner_y.slug}, label="Y"),
+    ],
+    "datasets:edit": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="X's"),
+        case(
+            LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"
+        ),
+    ],
     # Datasets: an open one is for everyone, a restricted one for its owner's members only.
     "datasets:detail": [
         case(*EVERYONE, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="open, of X"),
@@ -276,6 +290,59 @@ TABLE: dict[str, list[Case]] = {
     ],
     # The CSV export of an edition's applications: staff who may read applications choose the edition (GET).
     "admin:startups_application_export": [case(*STAFF_PAGE)],
+    # Experimentation sites: the map and its feed for everyone (public partners' sites); a partner's members manage
+    # its sites and decide on their bookings; a selected startup's members request and follow theirs.
+    "sites:list": [case(*EVERYONE)],
+    "sites:geojson": [case(*EVERYONE)],
+    "partners:sites": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    "partners:site_create": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="Y"),
+    ],
+    "partners:site_edit": [
+        case(
+            LOGIN,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.partner_x.slug, "site": w.site_x.slug},
+            label="X's",
+        ),
+        case(
+            LOGIN,
+            404,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.partner_y.slug, "site": w.site_y.slug},
+            label="Y's",
+        ),
+    ],
+    "startups:bookings": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
+    "startups:booking_request": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, *(404,) * 7, kwargs=startup_b, label="B, not selected"),
+    ],
+    "startups:booking": [case(LOGIN, 200, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"pk": w.booking.pk})],
+    "startups:booking_decide": [case(LOGIN, *(405,) * 7, kwargs=lambda w: {"pk": w.booking.pk})],
+    "startups:booking_cancel": [case(LOGIN, *(405,) * 7, kwargs=lambda w: {"pk": w.booking.pk})],
+    "startups:partner_bookings": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_y.slug}, label="Y"),
+    ],
     # The notification centre and preferences: each person's own; someone else's notice is not found. Opening a
     # notice and marking all read are POSTs: a GET is refused (405), once the notice is known to be one's own.
     "notifications:centre": [case(*LOGGED_IN)],
@@ -410,6 +477,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "accounts.user": (READ, ALL),
     "audit.auditentry": (READ, READ),  # the log is evidence: nobody writes it by hand
     "partners.partner": (ALL, ALL),
+    "partners.experimentationsite": (ALL, ALL),
     "partners.partnerinvitation": (ALL, ALL),  # the change page is read-only: sent invitations are not edited
     "challenges.program": (ALL, ALL),
     "challenges.phase": (ALL, ALL),
@@ -564,6 +632,16 @@ def world(db, monkeypatch):
     deck = Question.objects.create(program=w.program, label="Pitch deck", kind=QuestionKind.FILE)
     w.application = application
     w.attachment = attach(application, deck)
+    point = {"type": "Point", "coordinates": [-7.62, 33.59]}
+    w.site_x = ExperimentationSite.objects.create(partner=w.partner_x, name="Tram T1", slug="tram-t1", geometry=point)
+    w.site_y = ExperimentationSite.objects.create(partner=w.partner_y, name="Depot", slug="depot", geometry=point)
+    w.booking = SiteBooking.objects.create(
+        site=w.site_x,
+        startup=w.startup_a,
+        starts_at=timezone.now() + timedelta(days=1),
+        ends_at=timezone.now() + timedelta(days=2),
+        purpose="Sensors on the platforms",
+    )
     w.draft_b = Application.objects.create(startup=w.startup_b, challenge=w.challenge)
     w.draft_b_file = attach(w.draft_b, deck)
 

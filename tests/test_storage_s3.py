@@ -252,7 +252,7 @@ def test_production_puts_public_files_under_a_prefix_with_plain_urls_on_the_publ
     assert f"{options['url_protocol']}//{options['custom_domain']}" == f"{public_endpoint}/{bucket}"
     assert "public" in options["object_parameters"]["CacheControl"]
     img_src = production_files["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"]
-    assert img_src == ["'self'", "data:", public_endpoint]
+    assert img_src == ["'self'", "data:", "https://tile.openstreetmap.org", public_endpoint]
 
 
 @pytest.mark.parametrize(
@@ -284,7 +284,12 @@ def test_the_public_base_url_and_the_csp_follow_the_configuration(environment, p
     options = loaded["STORAGES"]["public"]["OPTIONS"]
     assert loaded["AWS_S3_PUBLIC_URL"] == public_url
     assert f"{options['url_protocol']}//{options['custom_domain']}" == public_url
-    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == ["'self'", "data:", origin]
+    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == [
+        "'self'",
+        "data:",
+        "https://tile.openstreetmap.org",
+        origin,
+    ]
 
 
 def test_a_public_url_that_is_not_an_http_url_is_refused():
@@ -308,7 +313,11 @@ def test_without_a_bucket_files_stay_on_disk_and_the_csp_is_unchanged():
     assert public["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     assert public["OPTIONS"] == {"location": "/var/lib/datacity/media/public", "base_url": "/media/public/"}
     assert loaded["AWS_S3_PUBLIC_URL"] == ""
-    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == ["'self'", "data:"]
+    assert loaded["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"] == [
+        "'self'",
+        "data:",
+        "https://tile.openstreetmap.org",
+    ]
 
 
 def test_saving_under_an_existing_name_keeps_both_files(s3_storage, s3_client, bucket):

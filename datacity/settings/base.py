@@ -1,6 +1,7 @@
 """Settings shared by every environment, driven by environment variables (see README, "Configuration")."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -165,6 +166,12 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 # Demo accounts (created by `load_demo`) can log in only where this is on; production forces it off.
 DEMO_ACCOUNTS_ENABLED = env.bool("DEMO_ACCOUNTS_ENABLED", default=False)
 
+# Map tiles of the experimentation sites' map (a Leaflet URL template); its origin is allowed in img-src below.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# Leaflet's "{s}" subdomain placeholder becomes a CSP wildcard ("https://{s}.tile.example" -> "https://*.tile.example").
+_map_tiles = urlsplit(MAP_TILE_URL.replace("{s}", "*"))
+MAP_TILE_ORIGIN = f"{_map_tiles.scheme}://{_map_tiles.netloc}"
+
 # --- Content Security Policy (django-csp 4): our own files only, no inline script or style ------------------
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -172,7 +179,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         # TOTP enrolment shows its QR code as a data: image.
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", MAP_TILE_ORIGIN],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],

@@ -1,10 +1,9 @@
-"""A dataset's page: its metadata and published challenges, open datasets for everyone, the others for the owner's
-members only (404 for anyone else, audited)."""
+"""A dataset's page: its metadata (public for every dataset of an announced partner), its published challenges,
+and what access the visitor has to its files."""
 
 import pytest
 
 from challenges.models import ChallengeStatus
-from datacity.audit.models import AuditEntry
 from datasets.models import AccessLevel
 from tests.factories import (
     ChallengeFactory,
@@ -12,7 +11,8 @@ from tests.factories import (
     PartnerFactory,
     PartnerMembershipFactory,
     ProgramFactory,
-    UserFactory,
+    SelectionFactory,
+    StartupMembershipFactory,
 )
 from tests.utils import assert_constant_queries
 
@@ -48,19 +48,33 @@ def test_an_open_dataset_shows_its_metadata_and_published_challenges_to_everyone
     assert "Of a hidden edition" not in html
 
 
-def test_a_restricted_dataset_is_for_its_owner_members_only(client):
+def test_the_metadata_of_every_dataset_is_public_and_the_page_says_who_gets_the_files(client):
     membership = PartnerMembershipFactory.create()
-    dataset = DatasetFactory.create(slug="meters", owner=membership.partner, access_level=AccessLevel.RESTRICTED)
-    assert client.get("/en/datasets/meters/").status_code == 404
-    client.force_login(UserFactory.create(is_staff=True))
-    assert client.get("/en/datasets/meters/").status_code == 404
-    client.force_login(PartnerMembershipFactory.create().user)
-    assert client.get("/en/datasets/meters/").status_code == 404
-    assert AuditEntry.objects.filter(action="access.refused", object_id=str(dataset.pk)).count() == 3
-    client.force_login(membership.user)
-    response = client.get("/en/datasets/meters/")
-    assert response.status_code == 200
-    assert "only the members of its owner see this page" in response.content.decode()
+    DatasetFactory.create(slug="meters", owner=membership.partner, access_level=AccessLevel.RESTRICTED)
+    DatasetFactory.create(slug="rides", owner=membership.partner, access_level=AccessLevel.PARTICIPANTS)
+    DatasetFactory.create(slug="lights", owner=membership.partner, access_level=AccessLevel.PUBLIC)
+    selected = StartupMembershipFactory.create()
+    SelectionFactory.create(startup=selected.startup)
+    not_selected = StartupMembershipFactory.create()
+
+    def access_text(user, slug):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        response = client.get(f"/en/datasets/{slug}/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    assert "Open data: anyone may use the files" in access_text(None, "lights")
+    assert "shared on request, under a data-use agreement" in access_text(None, "meters")
+    assert "Access requests are coming soon" in access_text(selected.user, "meters")
+    assert "for the members of the startups selected" in access_text(None, "rides")
+    assert "for the members of the startups selected" in access_text(not_selected.user, "rides")
+    assert "Your startup takes part in the program" in access_text(selected.user, "rides")
+    owner_page = access_text(membership.user, "meters")
+    assert "Your organisation shares this dataset" in owner_page
+    assert "/en/datasets/meters/edit/" in owner_page
+    assert "/en/datasets/meters/edit/" not in access_text(selected.user, "meters")
     assert client.get("/en/datasets/no-such-dataset/").status_code == 404
 
 

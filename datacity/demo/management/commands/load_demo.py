@@ -28,6 +28,8 @@ from datacity.accounts.roles import JURY
 from datacity.audit.context import system_context
 from datacity.core.models import MembershipRole
 from datacity.demo import content
+from datacity.demo.catalogue import load_catalogue
+from datacity.demo.sites import load_sites
 from datasets.models import Dataset
 from partners.models import Partner, PartnerMembership
 from startups.models import Application, EligibilityCondition, Question, Selection, Startup, StartupMembership
@@ -92,7 +94,9 @@ class Command(BaseCommand):
             challenges = self.load_challenges(upsert, program, partners, content.CHALLENGES)
             startups = self.load_startups(upsert, program, partners, challenges)
             self.load_datasets(upsert, partners, challenges)
+            load_catalogue()
             accounts = self.load_accounts(upsert, program, partners, startups)
+            load_sites(now=now)
             current = self.load_current_edition(upsert, now=now)
             current_challenges = self.load_challenges(upsert, current, partners, content.CURRENT_CHALLENGES)
             questions, conditions = self.load_application_form(upsert, current, current_challenges)
