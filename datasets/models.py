@@ -1,5 +1,8 @@
 """The data catalogue: what each partner shares, under which licence, and with whom."""
 
+from uuid import uuid4
+
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -150,3 +153,38 @@ class Dataset(TimeStampedModel):
 
     def get_languages_display(self) -> list[str]:
         return [str(DataLanguage(code).label) for code in self.languages if code in DataLanguage.values]
+
+
+def distribution_key(instance: "Distribution", filename: str) -> str:
+    """A file's storage key: made by the server (the uploader's name is only shown back, in the download)."""
+    return f"datasets/{instance.dataset_id}/{uuid4().hex}"
+
+
+class Distribution(models.Model):
+    """One uploaded version of a dataset's file: immutable, with its change note, format, size and SHA-256. A new
+    upload is a new version; the older ones stay downloadable to whoever may download the dataset."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="distributions")
+    version = models.PositiveIntegerField(_("version"))
+    file = models.FileField(_("file"), upload_to=distribution_key, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=20, help_text=_("CSV, GeoJSON, PDF..., read from the file."))
+    media_type = models.CharField(_("media type"), max_length=120)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file version")
+        verbose_name_plural = _("file versions")
+        ordering = ["dataset", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version"], name="datasets_distribution_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.version}"
