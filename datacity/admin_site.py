@@ -45,7 +45,17 @@ SECTIONS = (
         ),
     ),
     Section(_("Jury"), ("challenges.juryinvitation",)),
-    Section(_("Data catalogue"), ("datasets.dataset",)),
+    Section(
+        _("Data catalogue"),
+        (
+            "datasets.dataset",
+            "datasets.accessrequest",
+            "datasets.accessgrant",
+            "datasets.datauseagreement",
+            "datasets.agreementacceptance",
+            "datasets.downloadlog",
+        ),
+    ),
     Section(_("People and accounts"), ("accounts.user", "notifications.notification")),
     Section(_("Audit log"), ("audit.auditentry",)),
 )

@@ -5,7 +5,7 @@ from modeltranslation.admin import TranslationAdmin
 from datacity.core.admin import ServiceModelAdmin
 
 from . import services
-from .models import Dataset
+from .models import AccessGrant, AccessRequest, AgreementAcceptance, Dataset, DataUseAgreement, DownloadLog
 
 
 @admin.register(Dataset)
@@ -42,3 +42,54 @@ class DatasetAdmin(ServiceModelAdmin, TranslationAdmin):
             owner=cleaned["owner"], actor=request.user, data=data, challenges=challenges or ()
         )
         obj.pk, obj._state.adding = dataset.pk, False
+
+
+class EvidenceAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: requests, grants, agreements and downloads are evidence, changed
+    only through the services (the partners' pages), which audit and notify."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(EvidenceAdmin):
+    list_display = ["dataset", "startup", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["dataset", "startup"]
+    search_fields = ["dataset__slug", "startup__name"]
+
+
+@admin.register(AccessGrant)
+class AccessGrantAdmin(EvidenceAdmin):
+    list_display = ["dataset", "startup", "starts_at", "ends_at", "revoked_at"]
+    list_select_related = ["dataset", "startup"]
+    search_fields = ["dataset__slug", "startup__name"]
+
+
+@admin.register(DataUseAgreement)
+class DataUseAgreementAdmin(EvidenceAdmin):
+    list_display = ["dataset", "version", "created_at"]
+    list_select_related = ["dataset"]
+
+
+@admin.register(AgreementAcceptance)
+class AgreementAcceptanceAdmin(EvidenceAdmin):
+    list_display = ["agreement", "user", "startup", "accepted_at"]
+    list_select_related = ["agreement__dataset", "user", "startup"]
+
+
+@admin.register(DownloadLog)
+class DownloadLogAdmin(EvidenceAdmin):
+    list_display = ["at", "user", "startup", "distribution", "grant"]
+    list_select_related = ["user", "startup", "distribution__dataset", "grant"]
+    date_hierarchy = "at"

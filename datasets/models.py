@@ -1,5 +1,6 @@
 """The data catalogue: what each partner shares, under which licence, and with whom."""
 
+from typing import Any
 from uuid import uuid4
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge
@@ -188,3 +190,208 @@ class Distribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.version}"
+
+
+# --- Access to restricted data: requests, grants to a startup team, data-use agreements, the download log ---------
+
+
+class AccessRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AccessRequest(TimeStampedModel):
+    """A startup asks for the files of a restricted dataset, with a purpose; the owner partner's members decide."""
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="access_requests", verbose_name=_("dataset")
+    )
+    startup = models.ForeignKey(
+        "startups.Startup", on_delete=models.CASCADE, related_name="access_requests", verbose_name=_("startup")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    purpose = models.TextField(_("purpose"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AccessRequestStatus, default=AccessRequestStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per dataset and startup, whoever of the team asks (the database's word, not a check).
+            models.UniqueConstraint(
+                fields=["dataset", "startup"],
+                condition=models.Q(status="requested"),
+                name="datasets_accessrequest_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.startup} → {self.dataset}"
+
+
+class AccessGrantQuerySet(models.QuerySet):
+    def active(self, now: Any = None) -> "AccessGrantQuerySet":
+        """Grants in force at `now`: started, not ended, not revoked. The one definition of it."""
+        now = now or timezone.now()
+        return self.filter(starts_at__lte=now, ends_at__gt=now, revoked_at__isnull=True)
+
+
+class AccessGrant(TimeStampedModel):
+    """Access to a restricted dataset's files for a startup TEAM (every member), for a period; revocable."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="grants", verbose_name=_("dataset"))
+    startup = models.ForeignKey(
+        "startups.Startup", on_delete=models.CASCADE, related_name="dataset_grants", verbose_name=_("startup")
+    )
+    request = models.OneToOneField(
+        AccessRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grant",
+        verbose_name=_("request"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("granted by")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"), help_text=_("Downloads stop at this instant."))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    reason = models.TextField(_("reason for revocation"), blank=True)
+
+    objects = AccessGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access grant")
+        verbose_name_plural = _("access grants")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="datasets_accessgrant_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.startup} → {self.dataset}"
+
+
+class DataUseAgreement(models.Model):
+    """One version of a dataset's data-use agreement (NDA): immutable; a new text is a new version to accept."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("dataset"))
+    version = models.PositiveIntegerField(_("version"))
+    text = models.TextField(_("text"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("published at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data-use agreement")
+        verbose_name_plural = _("data-use agreements")
+        ordering = ["dataset", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version"], name="datasets_agreement_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} – v{self.version}"
+
+
+class AgreementAcceptance(models.Model):
+    """Who accepted which version of an agreement, for which startup, when: kept for the record."""
+
+    agreement = models.ForeignKey(
+        DataUseAgreement, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("agreement")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    startup = models.ForeignKey(
+        "startups.Startup", on_delete=models.PROTECT, related_name="+", verbose_name=_("startup")
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agreement acceptance")
+        verbose_name_plural = _("agreement acceptances")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "user"], name="datasets_acceptance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.agreement}"
+
+
+class DownloadLogQuerySet(models.QuerySet):
+    def for_listing(self) -> "DownloadLogQuerySet":
+        return self.select_related("user", "startup", "distribution__dataset", "grant").order_by("-at", "-pk")
+
+
+class DownloadLog(models.Model):
+    """One download of a governed file: who, for which startup, which file version, under which grant, when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
+    startup = models.ForeignKey(
+        "startups.Startup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("startup"),
+    )
+    distribution = models.ForeignKey(
+        Distribution, on_delete=models.PROTECT, related_name="downloads", verbose_name=_("file version")
+    )
+    grant = models.ForeignKey(
+        AccessGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="downloads", verbose_name=_("grant")
+    )
+    agreement = models.ForeignKey(
+        DataUseAgreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agreement accepted"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    objects = DownloadLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("download log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.distribution} – {self.at:%Y-%m-%d %H:%M}"

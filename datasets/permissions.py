@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,7 @@ from partners.permissions import access_partner, partners_of_member, partners_vi
 from startups.models import Startup
 from startups.permissions import startups_of_member
 
-from .models import AccessLevel, Dataset, DatasetQuerySet
+from .models import AccessGrant, AccessLevel, AgreementAcceptance, Dataset, DatasetQuerySet, DataUseAgreement
 
 
 def datasets_visible_to(user: Any) -> DatasetQuerySet:
@@ -50,35 +51,104 @@ class FileAccess:
     allowed: bool
     summary: Promise
     how_to_get_more: Promise | None = None
+    # Where to ask for more (the access request form), when the visitor may ask.
+    request_url: str = ""
+
+
+def _is_owner_member(user: Any, dataset: Dataset) -> bool:
+    return user.is_authenticated and partners_of_member(user).filter(pk=dataset.owner_id).exists()
+
+
+def _selected_startups(user: Any) -> Any:
+    return Startup.objects.selected().filter(pk__in=startups_of_member(user).values("pk")).order_by("name")
+
+
+def active_grant(user: Any, dataset: Dataset) -> AccessGrant | None:
+    """The grant in force now for one of `user`'s startups on `dataset` (the longest-running one), read at request
+    time: an ended or revoked grant stops downloads at once."""
+    if not user.is_authenticated:
+        return None
+    return (
+        AccessGrant.objects.active()
+        .filter(dataset=dataset, startup__in=startups_of_member(user))
+        .select_related("startup")
+        .order_by("-ends_at")
+        .first()
+    )
 
 
 def file_access(user: Any, dataset: Dataset) -> FileAccess:
-    """The visitor's access to the files of `dataset` under its access level. Files come with the data room: for
-    now this is what the page says."""
+    """The visitor's access to the files of `dataset` under its access level, and how to get more."""
     if dataset.access_level == AccessLevel.PUBLIC:
         return FileAccess(True, _("Open data: anyone may use the files, under the licence."))
-    if user.is_authenticated and partners_of_member(user).filter(pk=dataset.owner_id).exists():
+    if _is_owner_member(user, dataset):
         return FileAccess(True, _("Your organisation shares this dataset: you have access to its files."))
     if dataset.access_level == AccessLevel.PARTICIPANTS:
-        selected = Startup.objects.selected().filter(pk__in=startups_of_member(user).values("pk"))
-        if user.is_authenticated and selected.exists():
+        if user.is_authenticated and _selected_startups(user).exists():
             return FileAccess(True, _("Your startup takes part in the program: you have access to its files."))
         return FileAccess(
             False,
             _("The files are for the members of the startups selected in the program."),
             _("Apply to a challenge of the program: once your startup is selected, its members get the files."),
         )
+    if active_grant(user, dataset) is not None:
+        return FileAccess(
+            True,
+            _(
+                "The partner gives your startup access to the files until the end date of the grant, under the "
+                "dataset's data-use agreement."
+            ),
+        )
+    if user.is_authenticated and _selected_startups(user).exists():
+        return FileAccess(
+            False,
+            _("The files are shared on request, under a data-use agreement."),
+            _("Ask the partner for access, saying what your startup needs the data for."),
+            reverse("datasets:request_access", kwargs={"slug": dataset.slug}),
+        )
     return FileAccess(
         False,
         _("The files are shared on request, under a data-use agreement."),
-        _(
-            "Members of a startup selected in the program will be able to request access from the partner, "
-            "with the purpose they need it for. Access requests are coming soon; meanwhile, write to the contact "
-            "point."
-        ),
+        _("Members of a startup selected in the program may request access from the partner, with their purpose."),
     )
+
+
+@dataclass(frozen=True)
+class DownloadDecision:
+    """Whether `user` may download the files of a dataset now, under which grant and for which startup (for the
+    log), and the agreement version still to accept, if any (then `allowed` is False)."""
+
+    allowed: bool
+    grant: AccessGrant | None = None
+    startup: Startup | None = None
+    agreement: DataUseAgreement | None = None
+    agreement_to_accept: DataUseAgreement | None = None
+    # Governed data (participants or restricted): every allowed download is logged.
+    logged: bool = True
+
+
+def download_decision(user: Any, dataset: Dataset) -> DownloadDecision:
+    """The rule of `file_access`, plus the data-use agreement for restricted data: a startup member downloads only
+    after accepting its LATEST version (a new version must be accepted again). With no agreement published, the
+    restricted files stay closed: the partner publishes one before anyone downloads."""
+    if dataset.access_level == AccessLevel.PUBLIC:
+        return DownloadDecision(True, logged=False)
+    if _is_owner_member(user, dataset):
+        return DownloadDecision(True)
+    if dataset.access_level == AccessLevel.PARTICIPANTS:
+        startup = _selected_startups(user).first() if user.is_authenticated else None
+        return DownloadDecision(startup is not None, startup=startup)
+    grant = active_grant(user, dataset)
+    if grant is None:
+        return DownloadDecision(False)
+    agreement = dataset.agreements.order_by("-version").first()
+    if agreement is None:
+        return DownloadDecision(False, grant=grant, startup=grant.startup)
+    if not AgreementAcceptance.objects.filter(agreement=agreement, user=user).exists():
+        return DownloadDecision(False, grant=grant, startup=grant.startup, agreement_to_accept=agreement)
+    return DownloadDecision(True, grant=grant, startup=grant.startup, agreement=agreement)
 
 
 def can_edit(user: Any, dataset: Dataset) -> bool:
     """Whether `user` is a member of the partner that owns `dataset` (the dataset page links to its form)."""
-    return user.is_authenticated and partners_of_member(user).filter(pk=dataset.owner_id).exists()
+    return _is_owner_member(user, dataset)

@@ -38,6 +38,14 @@ from datacity.core.models import MembershipRole
 from datacity.core.organisations import invitation_create
 from datacity.notifications import kinds, services
 from datacity.notifications.models import CLOCK_HEARTBEAT, Heartbeat
+from datasets.models import (
+    AccessGrant,
+    AccessRequest,
+    AgreementAcceptance,
+    DataUseAgreement,
+    Distribution,
+    DownloadLog,
+)
 from partners.models import ExperimentationSite, PartnerMembership
 from partners.services import PARTNER_SPACE
 from startups.models import (
@@ -203,6 +211,84 @@ TABLE: dict[str, list[Case]] = {
         case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="X's"),
         case(
             LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"
+        ),
+    ],
+    # The data room: open files for everyone; a restricted dataset's files only under a grant in force and an
+    # accepted agreement (Y's, private, is Y's alone here); requests and the download log are the partner's.
+    "datasets:download": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.open_dataset.slug, "version": 1}, label="open"),
+        case(
+            404,
+            404,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.restricted_dataset.slug, "version": 1},
+            label="restricted, of private Y",
+        ),
+    ],
+    "datasets:upload": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="X's"),
+        case(
+            LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"
+        ),
+    ],
+    "datasets:preview": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.open_dataset.slug, "version": 1}, label="open"),
+        case(
+            404,
+            404,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.restricted_dataset.slug, "version": 1},
+            label="restricted, of private Y",
+        ),
+    ],
+    "datasets:agreement": [
+        case(*LOGGED_IN, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="open"),
+        case(
+            LOGIN,
+            404,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.restricted_dataset.slug},
+            label="restricted, of private Y",
+        ),
+    ],
+    "datasets:request_access": [
+        case(LOGIN, *(404,) * 7, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="open: nothing to ask"),
+        case(LOGIN, *(404,) * 7, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="of private Y"),
+    ],
+    "datasets:requests": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_y.slug}, label="Y"),
+    ],
+    "datasets:downloads": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_x.slug}, label="X"),
+        case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_y.slug}, label="Y"),
+        case(
+            LOGIN,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"partner": w.partner_x.slug},
+            query="format=csv",
+            label="X, CSV",
         ),
     ],
     # Datasets: an open one is for everyone, a restricted one for its owner's members only.
@@ -495,6 +581,12 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # Startups make their applications and nobody deletes them; staff read them and change their status only.
     "startups.application": (READ, READ),
     "datasets.dataset": (ALL, ALL),
+    # The data room's records: what was asked, granted, accepted and downloaded is evidence, read-only for all.
+    "datasets.accessrequest": (READ, READ),
+    "datasets.accessgrant": (READ, READ),
+    "datasets.datauseagreement": (READ, READ),
+    "datasets.agreementacceptance": (READ, READ),
+    "datasets.downloadlog": (READ, READ),
 }
 
 # Patterns without a name that Django's admin generates; any other unnamed pattern fails the test.
@@ -642,6 +734,21 @@ def world(db, monkeypatch):
         ends_at=timezone.now() + timedelta(days=2),
         purpose="Sensors on the platforms",
     )
+    w.open_file, w.restricted_file = (
+        store(
+            Distribution(
+                dataset=dataset,
+                version=1,
+                name="counts.csv",
+                format="CSV",
+                media_type="text/csv",
+                size=4,
+                sha256="0" * 64,
+            ),
+            b"a,b\n",
+        )
+        for dataset in (w.open_dataset, w.restricted_dataset)
+    )
     w.draft_b = Application.objects.create(startup=w.startup_b, challenge=w.challenge)
     w.draft_b_file = attach(w.draft_b, deck)
 
@@ -659,6 +766,25 @@ def world(db, monkeypatch):
         if user is not None:
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     w.superuser_totp = Authenticator.objects.get(user=w.superuser, type=Authenticator.Type.TOTP)
+    access_request = AccessRequest.objects.create(
+        dataset=w.restricted_dataset,
+        startup=w.startup_a,
+        requested_by=w.users["startup_a"],
+        purpose="Leak detection",
+        status="approved",
+    )
+    grant = AccessGrant.objects.create(
+        dataset=w.restricted_dataset,
+        startup=w.startup_a,
+        request=access_request,
+        starts_at=timezone.now() - timedelta(days=1),
+        ends_at=timezone.now() + timedelta(days=30),
+    )
+    agreement = DataUseAgreement.objects.create(dataset=w.restricted_dataset, version=1, text="Use it for the pilot.")
+    AgreementAcceptance.objects.create(agreement=agreement, user=w.users["startup_a"], startup=w.startup_a)
+    DownloadLog.objects.create(
+        user=w.users["startup_a"], startup=w.startup_a, distribution=w.restricted_file, grant=grant, agreement=agreement
+    )
 
     # Pending invitations, one per space, to someone who has no account yet (their creation audits, too).
     def invite(space, organisation, actor):
@@ -696,6 +822,13 @@ def world(db, monkeypatch):
         w.pk[model._meta.label_lower] = first.pk
     w.private = private_texts(w)
     return w
+
+
+def store(instance, content: bytes):
+    """Save `instance` with a stored file of `content`."""
+    instance.file.save("file", ContentFile(content), save=False)
+    instance.save()
+    return instance
 
 
 def attach(application, question) -> Attachment:

@@ -7,7 +7,10 @@ anything unrecognised are refused before they reach storage.
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -90,7 +93,13 @@ def sniff(upload: IO[bytes], *, name: str = "") -> FileType | None:
     return None
 
 
-def check_upload(upload: Any, *, max_bytes: int, types: tuple[FileType, ...] = DOCUMENTS) -> FileType:
+def check_upload(
+    upload: Any,
+    *,
+    max_bytes: int,
+    types: tuple[FileType, ...] = DOCUMENTS,
+    sniffer: Callable[..., FileType | None] = sniff,
+) -> FileType:
     """The upload's type, if it is within the size limit and of an accepted type; a clear ValidationError
     otherwise. Called before the file is stored, so a refused file never is."""
     if upload.size == 0:
@@ -105,7 +114,7 @@ def check_upload(upload: Any, *, max_bytes: int, types: tuple[FileType, ...] = D
             },
             code="file_too_large",
         )
-    kind = sniff(upload, name=upload.name or "")
+    kind = sniffer(upload, name=upload.name or "")
     if kind is None or kind not in types:
         raise ValidationError(
             _("“%(name)s” is not a file of an accepted type (%(types)s), whatever its name says.")
@@ -139,3 +148,72 @@ def download_response(fieldfile: Any, *, filename: str, content_type: str) -> Fi
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- Dataset files ----------------------------------------------------------------------------------------------
+# What a data partner publishes: tables, geodata, archives, documents. Read from the bytes like the rest.
+GEOJSON = FileType("GeoJSON", "application/geo+json", (".geojson", ".json"))
+JSON = FileType("JSON", "application/json", (".json",))
+ZIP = FileType("ZIP", "application/zip", (".zip",))
+PARQUET = FileType("Parquet", "application/vnd.apache.parquet", (".parquet",))
+XLSX_DATA = FileType("XLSX", XLSX.mime, XLSX.extensions)
+XLS_DATA = FileType("XLS", XLS.mime, XLS.extensions)
+ODS_DATA = FileType("ODS", ODS.mime, ODS.extensions)
+DATASET_FILES: tuple[FileType, ...] = (CSV, GEOJSON, JSON, XLSX_DATA, XLS_DATA, ODS_DATA, PDF, ZIP, PARQUET, TEXT)
+_DATA_BY_MIME = {kind.mime: kind for kind in DATASET_FILES}
+_GEOJSON_TYPE = re.compile(
+    rb'"type"\s*:\s*"(FeatureCollection|Feature|Point|MultiPoint|LineString|MultiLineString|Polygon|MultiPolygon|'
+    rb'GeometryCollection)"'
+)
+
+
+def _json_kind(head: bytes, *, whole: bool) -> FileType | None:
+    """JSON (GeoJSON when its head names a GeoJSON type) if the whole file parses as JSON, or, for a file longer
+    than its head, if the head is text opening an object or array; None otherwise."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text[:1] not in (b"{", b"["):
+        return None
+    if whole:
+        try:
+            json.loads(text)
+        except ValueError:
+            return None
+    return GEOJSON if _GEOJSON_TYPE.search(text[:HEAD_BYTES]) else JSON
+
+
+def sniff_dataset(upload: IO[bytes], *, name: str = "") -> FileType | None:
+    """The type a dataset file's bytes prove, among DATASET_FILES; None for anything else."""
+    head = _head(upload)
+    if head[:4] == b"PAR1":
+        return PARQUET
+    guessed = filetype.guess(head)
+    if guessed is not None:
+        return _DATA_BY_MIME.get(guessed.mime)
+    if not head or not (_is_text(head) or _is_legacy_text(head)):
+        return None
+    size = getattr(upload, "size", None)
+    json_kind = _json_kind(head, whole=size is not None and size <= len(head))
+    if json_kind is not None:
+        return json_kind
+    return CSV if name.lower().endswith((".csv", ".tsv")) or _looks_tabular(head) else TEXT
+
+
+def _looks_tabular(head: bytes) -> bool:
+    """Whether the first lines of a text file share one delimiter, the same number of times (a CSV without .csv)."""
+    lines = head.decode("utf-8", "ignore").splitlines()[:10]
+    if len(lines) < 2:
+        return False
+    return any(
+        lines[0].count(delimiter) > 0 and all(line.count(delimiter) == lines[0].count(delimiter) for line in lines)
+        for delimiter in ",;\t|"
+    )
+
+
+def _is_legacy_text(head: bytes) -> bool:
+    """Text in a single-byte encoding (Windows-1252, Latin-1: many spreadsheet exports): accepted as a data file,
+    shown without a preview."""
+    if b"\x00" in head:
+        return False
+    text = head.decode("cp1252", "replace")
+    printable = sum(1 for char in text if char.isprintable() or char in "\r\n\t")
+    return printable >= 0.95 * len(text)

@@ -236,6 +236,8 @@ MAX_LOGO_UPLOAD_BYTES = 2 * 1024 * 1024
 # file question takes. A file over the limit, or of a type its bytes do not prove, is refused before it is stored.
 APPLICATION_FILE_MAX_BYTES = env.int("APPLICATION_FILE_MAX_BYTES", default=20 * 1024 * 1024)
 APPLICATION_FILES_PER_QUESTION = env.int("APPLICATION_FILES_PER_QUESTION", default=5)
+# Datasets' files: the limit per uploaded version, shown in the form; the upload is cut as soon as it passes it.
+DATASET_FILE_MAX_BYTES = env.int("DATASET_FILE_MAX_BYTES", default=2 * 1024**3)
 
 # --- Mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -67,7 +67,7 @@ def test_the_metadata_of_every_dataset_is_public_and_the_page_says_who_gets_the_
 
     assert "Open data: anyone may use the files" in access_text(None, "lights")
     assert "shared on request, under a data-use agreement" in access_text(None, "meters")
-    assert "Access requests are coming soon" in access_text(selected.user, "meters")
+    assert "Ask the partner for access" in access_text(selected.user, "meters")
     assert "for the members of the startups selected" in access_text(None, "rides")
     assert "for the members of the startups selected" in access_text(not_selected.user, "rides")
     assert "Your startup takes part in the program" in access_text(selected.user, "rides")

@@ -28,7 +28,9 @@ from datacity.accounts.roles import JURY
 from datacity.audit.context import system_context
 from datacity.core.models import MembershipRole
 from datacity.demo import content
+from datacity.demo.access import load_access
 from datacity.demo.catalogue import load_catalogue
+from datacity.demo.files import load_files
 from datacity.demo.sites import load_sites
 from datasets.models import Dataset
 from partners.models import Partner, PartnerMembership
@@ -95,8 +97,10 @@ class Command(BaseCommand):
             startups = self.load_startups(upsert, program, partners, challenges)
             self.load_datasets(upsert, partners, challenges)
             load_catalogue()
+            load_files()
             accounts = self.load_accounts(upsert, program, partners, startups)
             load_sites(now=now)
+            load_access()
             current = self.load_current_edition(upsert, now=now)
             current_challenges = self.load_challenges(upsert, current, partners, content.CURRENT_CHALLENGES)
             questions, conditions = self.load_application_form(upsert, current, current_challenges)
