@@ -152,6 +152,39 @@ def agreement(request, slug: str):
     return render(request, "datasets/access_agreement.html", context)
 
 
+class AgreementForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Text of the agreement"),
+        help_text=gettext_lazy(
+            "Publishing makes a new version: everyone with access accepts it again before their next download."
+        ),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )
+
+
+@login_required
+def agreement_publish(request, slug: str):
+    """The owning partner's members write a new version of the dataset's data-use agreement."""
+    dataset = permissions.access_dataset(request.user, slug, as_member=True)
+    latest = access.latest_agreement(dataset)
+    form = AgreementForm(request.POST or None, initial={"text": latest.text if latest else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            published = access.agreement_publish(dataset=dataset, text=form.cleaned_data["text"], actor=request.user)
+        except access.AccessRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request, _("Version %(version)s of the agreement is published.") % {"version": published.version}
+            )
+            return redirect(dataset)
+    context = {"dataset": dataset, "agreement": latest, "form": form}
+    return render(
+        request, "datasets/access_agreement_form.html", context, status=400 if request.method == "POST" else 200
+    )
+
+
 # --- Requests ------------------------------------------------------------------------------------------------------
 
 

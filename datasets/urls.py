@@ -12,6 +12,7 @@ urlpatterns = [
     path("downloads/<slug:partner>/", access_views.partner_downloads, name="downloads"),
     path("<slug:slug>/files/<int:version>/download/", access_views.download, name="download"),
     path("<slug:slug>/agreement/", access_views.agreement, name="agreement"),
+    path("<slug:slug>/agreement/new/", access_views.agreement_publish, name="agreement_publish"),
     path("<slug:slug>/request-access/", access_views.request_access, name="request_access"),
     path("<slug:slug>/edit/", views.dataset_edit, name="edit"),
     path("<slug:slug>/", views.dataset_detail, name="detail"),

@@ -266,6 +266,12 @@ TABLE: dict[str, list[Case]] = {
             label="restricted, of private Y",
         ),
     ],
+    "datasets:agreement_publish": [
+        case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="X's"),
+        case(
+            LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"
+        ),
+    ],
     "datasets:request_access": [
         case(LOGIN, *(404,) * 7, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="open: nothing to ask"),
         case(LOGIN, *(404,) * 7, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="of private Y"),

@@ -11,7 +11,13 @@ from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datacity.notifications import kinds, services
 from startups.models import Application, ApplicationStatus
-from tests.factories import ChallengeFactory, PartnerMembershipFactory, StartupFactory, StartupMembershipFactory
+from tests.factories import (
+    ChallengeFactory,
+    DatasetFactory,
+    PartnerMembershipFactory,
+    StartupFactory,
+    StartupMembershipFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,11 +81,13 @@ def test_partner_pages_have_no_accessibility_violation(live_server, page_logged_
         submitted_at=timezone.now(),
         solution="Acoustic sensors on the mains.",
     )
+    DatasetFactory.create(owner=membership.partner, access_level="restricted", slug="meters")
     page = page_logged_in_as(membership.user)
     axe = Axe()
     problems = []
     slug = membership.partner.slug
-    for path in [f"/partners/{slug}/applications/", f"/ar/partners/{slug}/applications/", f"/partners/{slug}/edit/"]:
+    paths = [f"/partners/{slug}/applications/", f"/ar/partners/{slug}/applications/", f"/partners/{slug}/edit/"]
+    for path in [*paths, "/datasets/meters/agreement/new/", "/ar/datasets/meters/agreement/new/"]:
         page.goto(live_server.url + path)
         for violation in axe.run(page).response["violations"]:
             problems.append(

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from datacity.audit.models import AuditEntry
@@ -371,3 +372,21 @@ def test_the_partner_pages_cost_the_same_queries_at_5_and_50_rows(world, client)
             DownloadLog.objects.create(user=world.member.user, startup=world.member.startup, distribution=world.file)
 
     assert_constant_queries(client, f"/en/datasets/downloads/{partner}/", grow_downloads, at_most=20)
+
+
+def test_the_partner_publishes_a_new_agreement_version_from_its_pages(client, world):
+    client.force_login(world.owner.user)
+    url = reverse("datasets:agreement_publish", kwargs={"slug": world.dataset.slug})
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"text": "  "}).status_code == 400  # no text: refused, nothing published
+    assert world.dataset.agreements.count() == 1
+
+    assert client.post(url, {"text": "Version two: no sharing outside the team."}).status_code == 302
+    assert list(world.dataset.agreements.values_list("version", flat=True).order_by("version")) == [1, 2]
+    assert AuditEntry.objects.filter(action="dataset.agreement_published", object_id=str(world.dataset.pk)).exists()
+
+    client.force_login(world.other_partner.user)  # another partner's member: not found
+    assert client.post(url, {"text": "Hijack"}).status_code == 404
+    client.force_login(world.member.user)  # a startup's member: not found either
+    assert client.get(url).status_code == 404
+    assert world.dataset.agreements.count() == 2
