@@ -1,7 +1,6 @@
 """The data catalogue: what each partner shares, under which licence, and with whom."""
 
 from typing import Any
-from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge
 from datacity.core.models import TimeStampedModel
+from datacity.core.uploads import storage_key
 from partners.models import Partner
 
 
@@ -159,7 +159,7 @@ class Dataset(TimeStampedModel):
 
 def distribution_key(instance: "Distribution", filename: str) -> str:
     """A file's storage key: made by the server (the uploader's name is only shown back, in the download)."""
-    return f"datasets/{instance.dataset_id}/{uuid4().hex}"
+    return storage_key(f"datasets/{instance.dataset_id}")
 
 
 class Distribution(models.Model):

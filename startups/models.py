@@ -1,7 +1,6 @@
 """Startup organisations and their selection in an edition, paired with a sponsoring partner."""
 
 from typing import Any
-from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge, Program, TsTzRange
 from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
+from datacity.core.uploads import storage_key
 from datacity.core.validators import validate_single_line
 from partners.models import Partner
 
@@ -372,7 +372,7 @@ class ApplicationVersion(models.Model):
 def attachment_key(instance: "Attachment", filename: str) -> str:
     """The storage key of an attachment: made by the server, never from the uploader's file name (shown back only
     in the download's Content-Disposition)."""
-    return f"applications/{instance.application_id}/{uuid4().hex}"
+    return storage_key(f"applications/{instance.application_id}")
 
 
 class Attachment(models.Model):

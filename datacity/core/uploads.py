@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
+from uuid import uuid4
 
 import filetype
 from django.core.exceptions import ValidationError
@@ -122,6 +123,12 @@ def check_upload(
             code="file_type",
         )
     return kind
+
+
+def storage_key(folder: str) -> str:
+    """A new storage key under `folder`, made by the server: never the sender's file name, which is only shown back
+    in a download's Content-Disposition."""
+    return f"{folder}/{uuid4().hex}"
 
 
 def clean_filename(name: str | None, *, limit: int = 150) -> str:

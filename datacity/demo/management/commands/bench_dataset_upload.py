@@ -98,6 +98,19 @@ class Peak(threading.Thread):
             time.sleep(0.02)
 
 
+def settle_memory(pid: int, *, timeout: float = 10) -> None:
+    """Wait until the worker's resident memory stops moving (the form's page served, nothing pending), so that
+    "idle" is measured at rest rather than after a guessed delay."""
+    deadline = time.monotonic() + timeout
+    previous = status_bytes(pid, "VmRSS")
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        current = status_bytes(pid, "VmRSS")
+        if current == previous:
+            return
+        previous = current
+
+
 class WebProcess:
     """gunicorn serving datacity.wsgi on 127.0.0.1:`port`, one sync worker, in its own process group."""
 
@@ -204,7 +217,7 @@ class Command(BaseCommand):
         cookie = re.search(rf"{settings.CSRF_COOKIE_NAME}=([^;]+)", form.getheader("Set-Cookie") or "")
         if token is None or cookie is None:
             raise CommandError("the upload form gave no CSRF token")
-        time.sleep(1)
+        settle_memory(worker)
         idle = status_bytes(worker, "VmRSS")
         idle_high_water = status_bytes(worker, "VmHWM")
 
