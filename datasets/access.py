@@ -2,7 +2,7 @@
 until an end date) or refuses, and may revoke; data-use agreements are versioned and accepted person by person;
 every download of governed data is logged. The audited, notified writes; who may do what is in `permissions.py`."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,8 +28,13 @@ from .models import (
     Distribution,
     DownloadLog,
 )
-from .notices import DATASET_ACCESS_DECIDED, DATASET_ACCESS_REQUESTED, DATASET_ACCESS_REVOKED
-from .permissions import datasets_visible_to
+from .notices import DATASET_ACCESS_DECIDED, DATASET_ACCESS_REQUESTED, DATASET_ACCESS_REVOKED, DATASET_ACCESS_TERM
+from .permissions import RENEWAL_WINDOW, datasets_visible_to
+
+# The startup team hears that its access is near its end this long before it (and may ask for more from then on);
+# a grant that ended this long ago or less still gets its "ended" notice when the clock was down at the time.
+ENDING_NOTICE = RENEWAL_WINDOW
+ENDED_CATCH_UP = timedelta(days=7)
 
 
 class AccessRefused(Refused):
@@ -93,6 +98,31 @@ def active_grants(partner_id: int) -> QuerySet[AccessGrant]:
         .select_related("dataset", "startup", "granted_by")
         .order_by("ends_at")
     )
+
+
+def ended_grants(partner_id: int, *, now: datetime | None = None) -> QuerySet[AccessGrant]:
+    """The partner's grants that ended by their date in the last 90 days (not revoked): those it may renew."""
+    now = now or timezone.now()
+    return (
+        AccessGrant.objects.filter(
+            dataset__owner_id=partner_id, revoked_at__isnull=True, ends_at__lte=now, ends_at__gt=now - timedelta(90)
+        )
+        .select_related("dataset", "startup")
+        .order_by("-ends_at")
+    )
+
+
+def requests_of_startups(startup_ids: Any) -> QuerySet[AccessRequest]:
+    """Every request of these startups, newest first, with the grant it led to (a startup's own page)."""
+    return (
+        AccessRequest.objects.filter(startup__in=startup_ids)
+        .select_related("dataset__owner", "startup", "requested_by", "grant")
+        .order_by("-created_at")
+    )
+
+
+def grants_of_startups(startup_ids: Any) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.filter(startup__in=startup_ids).select_related("dataset__owner", "startup")
 
 
 def downloads_of_partner(partner_id: int) -> QuerySet[DownloadLog]:
@@ -161,7 +191,9 @@ def access_request(*, dataset: Dataset, startup: Startup, actor: Any, purpose: s
             obj=dataset,
             reason_code="no_purpose",
         )
-    if AccessGrant.objects.active().filter(dataset=dataset, startup=startup).exists():
+    # A grant in force refuses a new request, except near its end: the request is then one to renew it.
+    renewal_from = timezone.now() + RENEWAL_WINDOW
+    if AccessGrant.objects.active().filter(dataset=dataset, startup=startup, ends_at__gt=renewal_from).exists():
         raise AccessRefused(
             _("Your startup already has access to this dataset."), action=action, obj=dataset, reason_code="granted"
         )
@@ -302,6 +334,90 @@ def access_revoke(*, grant: AccessGrant, actor: Any, reason: str) -> AccessGrant
         context={"reason": reason},
     )
     return grant
+
+
+@audited_transaction
+def access_withdraw(*, request: AccessRequest, actor: Any) -> AccessRequest:
+    """A member of the startup takes back a request still waiting; the partner no longer sees it."""
+    action = "dataset.access_withdrawal_refused"
+    request = _locked_request(request)
+    if not StartupMembership.objects.filter(startup_id=request.startup_id, user=actor).exists():
+        raise AccessRefused(
+            _("Only a member of the startup may withdraw its request."),
+            action=action,
+            obj=request,
+            reason_code="not_member",
+        )
+    if request.status != AccessRequestStatus.REQUESTED:
+        raise AccessRefused(
+            _("This request is already decided."), action=action, obj=request, reason_code="not_requested"
+        )
+    request.status = AccessRequestStatus.WITHDRAWN
+    request.save(update_fields=["status", "updated_at"])
+    record(action="dataset.access_withdrawn", actor=actor, obj=request)
+    return request
+
+
+def _announce_term(grant: AccessGrant, event: str) -> int:
+    """The startup team hears of its grant's end date: moved ("extended"), near ("ending") or reached ("ended").
+    The key holds the end date, so a grant extended after a notice gets the notices of its new end in turn."""
+    return notify(
+        kind=DATASET_ACCESS_TERM,
+        recipients=_startup_members(grant.startup_id),
+        obj=grant,
+        key=f"{event}-{grant.pk}-{grant.ends_at:%Y%m%d%H%M%S}",
+        url=grant.dataset.get_absolute_url(),
+        context={"event": event, "ends_at": _when(grant.ends_at)},
+    )
+
+
+@audited_transaction
+def access_extend(*, grant: AccessGrant, actor: Any, ends_at: datetime | None) -> AccessGrant:
+    """The partner moves a grant's end date (later to extend or renew one that has just ended, earlier to shorten
+    it); a revoked grant stays revoked. The startup team is told of the new date."""
+    action = "dataset.access_extension_refused"
+    grant = (
+        AccessGrant.objects.select_for_update(of=("self",)).select_related("dataset__owner", "startup").get(pk=grant.pk)
+    )
+    if not _is_partner_member(actor, grant.dataset):
+        raise AccessRefused(
+            _("Only the members of the dataset's partner may change an access."),
+            action=action,
+            obj=grant,
+            reason_code="not_partner",
+        )
+    if grant.revoked_at is not None:
+        raise AccessRefused(_("This access is already revoked."), action=action, obj=grant, reason_code="revoked")
+    if ends_at is None or ends_at <= timezone.now():
+        raise AccessRefused(
+            _("Give an end date in the future for this access."), action=action, obj=grant, reason_code="ends_at"
+        )
+    previous = grant.ends_at
+    grant.ends_at = ends_at
+    grant.save(update_fields=["ends_at", "updated_at"])
+    record(
+        action="dataset.access_extended",
+        actor=actor,
+        obj=grant,
+        previous=previous.isoformat(),
+        ends_at=ends_at.isoformat(),
+    )
+    _announce_term(grant, "extended")
+    return grant
+
+
+def grant_term_notices(*, now: datetime | None = None) -> int:
+    """Run by the clock: each startup team hears once that a grant ends within `ENDING_NOTICE`, and once that it has
+    ended (up to `ENDED_CATCH_UP` late, after downtime). Revoked grants were announced when revoked. Idempotent: the
+    outbox keeps one notice per key and person. Returns the notices written."""
+    now = now or timezone.now()
+    grants = AccessGrant.objects.filter(revoked_at__isnull=True).select_related("dataset")
+    written = 0
+    for grant in grants.filter(ends_at__gt=now, ends_at__lte=now + ENDING_NOTICE):
+        written += _announce_term(grant, "ending")
+    for grant in grants.filter(ends_at__lte=now, ends_at__gt=now - ENDED_CATCH_UP):
+        written += _announce_term(grant, "ended")
+    return written
 
 
 # --- Data-use agreements -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,7 @@ from storages.backends.s3 import S3Storage
 from datacity.audit.services import record
 from datacity.core.uploads import clean_filename, download_response
 from startups.models import Startup
+from startups.permissions import access_startup
 
 from . import access, permissions
 from .models import AccessGrant, AccessRequest, Dataset, Distribution
@@ -230,6 +232,7 @@ def partner_requests(request, partner: str):
         "partner": organisation,
         "pending": [(row, ends.get(row.startup_id)) for row in pending],
         "grants": access.active_grants(organisation.pk),
+        "ended": access.ended_grants(organisation.pk),
         "approve_form": ApproveForm(),
         "reason_form": ReasonForm(),
     }
@@ -261,6 +264,12 @@ def _decide(request, organisation) -> HttpResponse:
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             access.access_revoke(grant=grant, actor=request.user, reason=reason)
             messages.success(request, _("Access is revoked: downloads stop now; the startup is told."))
+        elif decision == "extend":
+            grant = get_object_or_404(AccessGrant, pk=request.POST.get("grant"), dataset__owner=organisation)
+            form = ApproveForm(request.POST)
+            ends_at = form.cleaned_data["ends_at"] if form.is_valid() else None
+            access.access_extend(grant=grant, actor=request.user, ends_at=ends_at)
+            messages.success(request, _("The access has its new end date; the startup is told."))
         else:
             raise Http404
     except access.AccessRefused as refusal:
@@ -268,6 +277,36 @@ def _decide(request, organisation) -> HttpResponse:
     except ValueError as error:
         raise Http404 from error
     return redirect("datasets:requests", partner=organisation.slug)
+
+
+@login_required
+def startup_access(request, slug: str):
+    """A startup's own page of data: its requests (and what became of them), its grants in force and ended; a
+    request still waiting may be withdrawn."""
+    startup = access_startup(request.user, slug, as_member=True)
+    if request.method == "POST":
+        pk = request.POST.get("request", "")
+        if not pk.isdigit():
+            raise Http404
+        row = get_object_or_404(AccessRequest, pk=pk, startup=startup)
+        try:
+            access.access_withdraw(request=row, actor=request.user)
+        except access.AccessRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("The request is withdrawn."))
+        return redirect("datasets:startup_access", slug=startup.slug)
+    now = timezone.now()
+    # Rows about a dataset the member may not see (its partner not announced yet) stay hidden with it.
+    visible = permissions.datasets_visible_to(request.user).values("pk")
+    grants = access.grants_of_startups([startup.pk]).filter(dataset__in=visible).order_by("-ends_at")
+    context = {
+        "startup": startup,
+        "requests": access.requests_of_startups([startup.pk]).filter(dataset__in=visible),
+        "grants": grants.active(now),
+        "past_grants": grants.exclude(pk__in=grants.active(now).values("pk"))[:100],
+    }
+    return render(request, "datasets/startup_access.html", context)
 
 
 # --- The partner's download log --------------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
-"""The public catalogue's search and filters (django-filter): words, partner, theme, licence, access level."""
+"""The public catalogue's search and filters (django-filter): words, partner, theme, licence, access level, format."""
 
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 
+from datacity.core.uploads import DATASET_FILES
 from partners.models import Partner
 
-from .models import AccessLevel, Dataset, DataTheme, Licence
+from .models import AccessLevel, Dataset, DataTheme, Distribution, Licence
+
+# The formats a dataset's files can have: those the upload recognises (the names stored on each file version).
+FORMATS = sorted({kind.label for kind in DATASET_FILES})
 
 SEARCHED_FIELDS = ("title", "description", "keywords")
 
@@ -36,9 +40,16 @@ class DatasetFilter(django_filters.FilterSet):
         label=_("Access"), field_name="access_level", choices=AccessLevel.choices, empty_label=_("All access levels")
     )
 
+    format = django_filters.ChoiceFilter(
+        label=_("Format"),
+        choices=[(name, name) for name in FORMATS],
+        method="filter_format",
+        empty_label=_("All formats"),
+    )
+
     class Meta:
         model = Dataset
-        fields = ["q", "partner", "theme", "licence", "access"]
+        fields = ["q", "partner", "theme", "licence", "access", "format"]
 
     def search(self, queryset, name, value):
         """Every word must appear in a title, description or keywords as the visitor reads them: in their
@@ -60,3 +71,7 @@ class DatasetFilter(django_filters.FilterSet):
 
     def filter_theme(self, queryset, name, value):
         return queryset.filter(themes__contains=[value])
+
+    def filter_format(self, queryset, name, value):
+        """Datasets with at least one file version of that format (old versions count: they stay downloadable)."""
+        return queryset.filter(Exists(Distribution.objects.filter(dataset=OuterRef("pk"), format=value)))

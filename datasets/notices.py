@@ -27,3 +27,11 @@ DATASET_ACCESS_REVOKED = register(
         related=("dataset__owner", "startup"),
     )
 )
+DATASET_ACCESS_TERM = register(
+    Kind(
+        "dataset.access_term",
+        _("Your startup's access to a dataset is extended, ends soon, or has ended"),
+        optional=False,
+        related=("dataset__owner", "startup"),
+    )
+)

@@ -3,10 +3,13 @@ is): only the files are governed, by the access level. The owner partner's membe
 datasets. Pages fetch through `access_dataset`, so "forbidden" and "does not exist" both answer 404."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +20,9 @@ from startups.models import Startup
 from startups.permissions import startups_of_member
 
 from .models import AccessGrant, AccessLevel, AgreementAcceptance, Dataset, DatasetQuerySet, DataUseAgreement
+
+# From this long before a grant's end, the startup may ask for it to be renewed (and is told it ends soon).
+RENEWAL_WINDOW = timedelta(days=7)
 
 
 def datasets_visible_to(user: Any) -> DatasetQuerySet:
@@ -49,7 +55,7 @@ class FileAccess:
     """What a visitor may do with a dataset's files, and how to get more: shown on the dataset page."""
 
     allowed: bool
-    summary: Promise
+    summary: Promise | str
     how_to_get_more: Promise | None = None
     # Where to ask for more (the access request form), when the visitor may ask.
     request_url: str = ""
@@ -91,7 +97,16 @@ def file_access(user: Any, dataset: Dataset) -> FileAccess:
             _("The files are for the members of the startups selected in the program."),
             _("Apply to a challenge of the program: once your startup is selected, its members get the files."),
         )
-    if active_grant(user, dataset) is not None:
+    grant = active_grant(user, dataset)
+    if grant is not None:
+        if grant.ends_at - timezone.now() <= RENEWAL_WINDOW:
+            return FileAccess(
+                True,
+                _("Your startup's access to the files ends on %(date)s.")
+                % {"date": date_format(timezone.localtime(grant.ends_at), "SHORT_DATETIME_FORMAT")},
+                _("Ask the partner to renew it, saying what your startup still needs the data for."),
+                reverse("datasets:request_access", kwargs={"slug": dataset.slug}),
+            )
         return FileAccess(
             True,
             _(

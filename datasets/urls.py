@@ -9,6 +9,7 @@ urlpatterns = [
     path("catalog.jsonld", views.catalog_jsonld, name="catalog"),
     path("new/<slug:partner_slug>/", views.dataset_create, name="create"),
     path("requests/<slug:partner>/", access_views.partner_requests, name="requests"),
+    path("startup/<slug:slug>/", access_views.startup_access, name="startup_access"),
     path("downloads/<slug:partner>/", access_views.partner_downloads, name="downloads"),
     path("<slug:slug>/files/<int:version>/download/", access_views.download, name="download"),
     path("<slug:slug>/agreement/", access_views.agreement, name="agreement"),

@@ -3,6 +3,7 @@ access, schema.org JSON-LD), the DCAT-AP export, and the forms partners' members
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,7 +25,9 @@ class DatasetListView(FilterView):
     paginate_by = 24
 
     def get_queryset(self):
-        return permissions.datasets_visible_to(self.request.user).for_listing()
+        # Each card names its files' formats: one array per dataset, aggregated by the database in the same query.
+        formats = ArrayAgg("distributions__format", distinct=True, order_by="distributions__format", default=[])
+        return permissions.datasets_visible_to(self.request.user).for_listing().annotate(formats=formats)
 
     def get_context_data(self, **kwargs):
         # Where a partner's members add a dataset: from the catalogue they see it in.

@@ -3,9 +3,14 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import ExperimentationSite, Partner
+from datacity.core.uploads import accept_attribute
+
+from .models import ExperimentationSite, Partner, SitePhoto
+from .services import SITE_PHOTO_TYPES, check_site_photo
 
 
 class PartnerProfileForm(forms.ModelForm):
@@ -75,3 +80,26 @@ def availability_windows(formset) -> list[tuple[date, date]]:
     """The windows a valid formset keeps: the filled rows not ticked for deletion."""
     rows: list[dict] = [form.cleaned_data or {} for form in formset.forms]
     return [(row["starts_on"], row["ends_on"]) for row in rows if row and not row.get("DELETE")]
+
+
+class SitePhotoForm(forms.ModelForm):
+    """A photo and its caption, checked (size, type from its bytes) before the service stores it; for partner
+    members and staff alike. A photo's image is not replaced once stored: a new image is a new photo."""
+
+    class Meta:
+        model = SitePhoto
+        fields = ["image", "caption"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = filesizeformat(settings.SITE_PHOTO_MAX_BYTES)
+        self.fields["image"].help_text = _("PNG, JPEG or WebP, %(limit)s at most.") % {"limit": limit}
+        self.fields["image"].widget.attrs["accept"] = accept_attribute(SITE_PHOTO_TYPES)
+        if self.instance.pk is not None:
+            self.fields["image"].disabled = True
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and "image" in self.changed_data:
+            check_site_photo(image)
+        return image

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from datacity.core.models import Invitation, Membership, TimeStampedModel, logo_field
+from datacity.core.storage import public_storage
+from datacity.core.uploads import storage_key
 from datacity.core.validators import validate_single_line
 
 
@@ -186,7 +188,10 @@ class ExperimentationSiteQuerySet(models.QuerySet):
     def for_listing(self) -> "ExperimentationSiteQuerySet":
         return (
             self.select_related("partner")
-            .prefetch_related(models.Prefetch("availability", queryset=SiteAvailability.objects.order_by("starts_on")))
+            .prefetch_related(
+                models.Prefetch("availability", queryset=SiteAvailability.objects.order_by("starts_on")),
+                models.Prefetch("photos", queryset=SitePhoto.objects.order_by("position", "pk")),
+            )
             .order_by("partner__name", "name")
         )
 
@@ -286,3 +291,47 @@ class SiteAvailability(models.Model):
             datetime.combine(self.starts_on, time.min, tzinfo=zone),
             datetime.combine(self.ends_on + timedelta(days=1), time.min, tzinfo=zone),
         )
+
+
+def site_photo_key(instance: "SitePhoto", filename: str) -> str:
+    """The storage key of a site's photo: made by the server; its extension is the one of the type the bytes proved
+    (the service names the file after it), so the public storage serves it with the right content type."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    return storage_key(f"sites/{instance.site_id}") + (f".{extension}" if extension else "")
+
+
+class SitePhoto(models.Model):
+    """A photo of an experimentation site, shown on the public list. Its caption is its text alternative too, so
+    it is required. Added and removed through `partners.services`, which check the image before storing it."""
+
+    site = models.ForeignKey(
+        ExperimentationSite, on_delete=models.CASCADE, related_name="photos", verbose_name=_("site")
+    )
+    # Public pages show it: the "public" storage, like organisations' logos.
+    image = models.ImageField(
+        _("image"),
+        upload_to=site_photo_key,
+        storage=public_storage,
+        max_length=200,
+        width_field="width",
+        height_field="height",
+        help_text=_("PNG, JPEG or WebP."),
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    caption = models.CharField(
+        _("caption"),
+        max_length=200,
+        validators=[validate_single_line],
+        help_text=_("What the photo shows, in a sentence: it is also read to people who cannot see it."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site photo")
+        verbose_name_plural = _("site photos")
+        ordering = ["site", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.caption

@@ -1,18 +1,25 @@
 """Writes on the partner side: its public profile, membership (rules in datacity.core), its experimentation sites."""
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.files import File
+from django.core.files.images import get_image_dimensions
+from django.db import models, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from datacity.audit.services import record
 from datacity.core.organisations import Space
-from datacity.core.services import assign, audited_save, jsonable
+from datacity.core.services import assign, audited_delete, audited_save, jsonable
+from datacity.core.uploads import JPEG, PNG, WEBP, FileType, check_upload, clean_filename
 
-from .models import ExperimentationSite, Partner, PartnerInvitation, PartnerMembership, SiteAvailability
+from .models import ExperimentationSite, Partner, PartnerInvitation, PartnerMembership, SiteAvailability, SitePhoto
 
 PARTNER_SPACE = Space(
     name="partner",
@@ -126,3 +133,76 @@ def site_availability_set(
         changes={"availability": {"from": jsonable(current), "to": jsonable(wanted)}},
     )
     return rows
+
+
+# --- Photos of experimentation sites ------------------------------------------------------------------------------
+
+SITE_PHOTO_TYPES = (PNG, JPEG, WEBP)
+
+
+def check_site_photo(image: Any) -> FileType:
+    """The type an image's bytes prove; a ValidationError if it is over SITE_PHOTO_MAX_BYTES or not PNG, JPEG or
+    WebP. Called before anything is stored, by the form (for its message) and by the service again."""
+    return check_upload(image, max_bytes=settings.SITE_PHOTO_MAX_BYTES, types=SITE_PHOTO_TYPES)
+
+
+@transaction.atomic
+def site_photo_add(*, site: ExperimentationSite, actor: Any, image: Any, caption: str) -> SitePhoto:
+    """Add a photo at the end of the site's photos, at most SITE_PHOTOS_PER_SITE of them. The image is checked from
+    its bytes and stored under a key the server makes; a refused image raises ValidationError on `image` and
+    nothing is stored."""
+    try:
+        kind = check_site_photo(image)
+        # The right first bytes are not yet a picture: its size must be readable too (it is stored with it).
+        if not all(get_image_dimensions(image)):
+            raise ValidationError(
+                _("“%(name)s” cannot be read as an image.") % {"name": clean_filename(image.name)},
+                code="invalid_image",
+            )
+    except ValidationError as error:
+        raise ValidationError({"image": error.error_list}) from error
+    # The site's row is locked so that two uploads at once cannot pass the limit together.
+    ExperimentationSite.objects.select_for_update().filter(pk=site.pk).first()
+    photos = SitePhoto.objects.filter(site=site)
+    limit = settings.SITE_PHOTOS_PER_SITE
+    if photos.count() >= limit:
+        raise ValidationError(
+            ngettext(
+                "A site has %(count)d photo at most: remove one before adding another.",
+                "A site has %(count)d photos at most: remove one before adding another.",
+                limit,
+            )
+            % {"count": limit},
+            code="too_many_photos",
+        )
+    last = photos.aggregate(last=models.Max("position"))["last"]
+    image.seek(0)
+    photo = SitePhoto(
+        site=site,
+        caption=caption,
+        position=0 if last is None else last + 1,
+        # Named after the type its bytes proved, never after the sender's file name.
+        image=File(image, name=f"photo{kind.extensions[0]}"),
+    )
+    audited_save(instance=photo, actor=actor)
+    return photo
+
+
+@transaction.atomic
+def site_photo_update(*, photo: SitePhoto, actor: Any, caption: str, position: int | None = None) -> SitePhoto:
+    """Change a photo's caption (and its place among the site's photos); the image itself is never replaced: a new
+    image is a new photo."""
+    photo.caption = caption
+    if position is not None:
+        photo.position = position
+    audited_save(instance=photo, actor=actor)
+    return photo
+
+
+@transaction.atomic
+def site_photo_remove(*, photo: SitePhoto, actor: Any) -> None:
+    """Remove a photo; its stored file is deleted once the removal is committed (a rollback keeps it)."""
+    stored = photo.image.name
+    audited_delete(instance=photo, actor=actor)
+    if stored:
+        transaction.on_commit(functools.partial(photo.image.storage.delete, stored))

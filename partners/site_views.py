@@ -9,13 +9,13 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from datacity.core.access import visible_or_404
 
 from . import permissions, services
-from .forms import AvailabilityFormSet, ExperimentationSiteForm, availability_windows
-from .models import ExperimentationSite
+from .forms import AvailabilityFormSet, ExperimentationSiteForm, SitePhotoForm, availability_windows
+from .models import ExperimentationSite, SitePhoto
 
 
 def site_feature(site: ExperimentationSite) -> dict:
@@ -37,6 +37,7 @@ def site_feature(site: ExperimentationSite) -> dict:
                 {"from": window.starts_on.isoformat(), "to": window.ends_on.isoformat()}
                 for window in site.availability.all()
             ],
+            "photos": [{"url": photo.image.url, "caption": photo.caption} for photo in site.photos.all()],
             "url": site.get_absolute_url(),
         },
     }
@@ -101,3 +102,39 @@ def site_edit(request, slug: str, site: str):
     partner = permissions.access_partner(request.user, slug, as_member=True)
     found = visible_or_404(ExperimentationSite.objects.filter(partner=partner), slug=site)
     return _site_form_page(request, partner, found)
+
+
+@login_required
+def site_photos(request, slug: str, site: str):
+    """A site's photos, for its partner's members: the list with a remove button each, and the form to add one."""
+    partner = permissions.access_partner(request.user, slug, as_member=True)
+    found = visible_or_404(ExperimentationSite.objects.filter(partner=partner), slug=site)
+    form = SitePhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.site_photo_add(
+                site=found, actor=request.user, image=form.cleaned_data["image"], caption=form.cleaned_data["caption"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The photo is added."))
+            return redirect("partners:site_photos", slug=partner.slug, site=found.slug)
+    context = {
+        "partner": partner,
+        "site": found,
+        "photos": found.photos.order_by("position", "pk"),
+        "form": form,
+        "limit": settings.SITE_PHOTOS_PER_SITE,
+    }
+    return render(request, "partners/site_photos.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def site_photo_remove(request, slug: str, site: str, photo: int):
+    partner = permissions.access_partner(request.user, slug, as_member=True)
+    found = visible_or_404(ExperimentationSite.objects.filter(partner=partner), slug=site)
+    services.site_photo_remove(photo=visible_or_404(SitePhoto.objects.filter(site=found), pk=photo), actor=request.user)
+    messages.success(request, _("The photo is removed."))
+    return redirect("partners:site_photos", slug=partner.slug, site=found.slug)

@@ -16,4 +16,10 @@ urlpatterns = [
     path("<slug:slug>/sites/", site_views.partner_sites, name="sites"),
     path("<slug:slug>/sites/new/", site_views.site_create, name="site_create"),
     path("<slug:slug>/sites/<slug:site>/edit/", site_views.site_edit, name="site_edit"),
+    path("<slug:slug>/sites/<slug:site>/photos/", site_views.site_photos, name="site_photos"),
+    path(
+        "<slug:slug>/sites/<slug:site>/photos/<int:photo>/remove/",
+        site_views.site_photo_remove,
+        name="site_photo_remove",
+    ),
 ]

@@ -280,6 +280,10 @@ TABLE: dict[str, list[Case]] = {
         case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_x.slug}, label="X"),
         case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_y.slug}, label="Y"),
     ],
+    "datasets:startup_access": [
+        case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),
+        case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=startup_b, label="B"),
+    ],
     "datasets:downloads": [
         case(LOGIN, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_x.slug}, label="X"),
         case(LOGIN, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"partner": w.partner_y.slug}, label="Y"),
@@ -419,6 +423,35 @@ TABLE: dict[str, list[Case]] = {
             kwargs=lambda w: {"slug": w.partner_y.slug, "site": w.site_y.slug},
             label="Y's",
         ),
+    ],
+    "partners:site_photos": [
+        case(
+            LOGIN,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.partner_x.slug, "site": w.site_x.slug},
+            label="X's",
+        ),
+        case(
+            LOGIN,
+            404,
+            404,
+            404,
+            200,
+            404,
+            404,
+            404,
+            kwargs=lambda w: {"slug": w.partner_y.slug, "site": w.site_y.slug},
+            label="Y's",
+        ),
+    ],
+    "partners:site_photo_remove": [
+        case(LOGIN, *(405,) * 7, kwargs=lambda w: {"slug": w.partner_x.slug, "site": w.site_x.slug, "photo": 1}),
     ],
     "startups:bookings": [
         case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.startup_a.slug}, label="A"),

@@ -1,16 +1,20 @@
 """The demo's experimentation sites in Casablanca (a tram line, a district, a building site) and the demo startup's
-booking of one of them. Shapes, infrastructure and availability are invented for the demo, and say so.
+booking of one of them. Shapes, infrastructure and availability are invented for the demo, and say so; each site's
+photo is a generated illustration whose caption says so.
 
 Idempotent: a second run changes nothing (the availability runs over whole calendar years, so it stays the same
 within a year); everything is written through the services partners and startups use, so it is audited and the
 booking's notice reaches the partner.
 """
 
+import io
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from datacity.demo import content
 from partners import services
@@ -95,6 +99,18 @@ CONSTRAINTS = {
 }
 
 
+# The colour of each demo site's illustration, by partner slug; the caption says it is no photo of the place.
+ILLUSTRATION_COLOURS = {"casa-tram": (0, 120, 170), "ville-de-casablanca": (200, 120, 40), "lydec": (40, 150, 90)}
+ILLUSTRATION_CAPTION = "Démo : illustration générée (un rectangle de couleur), pas une photo du site {name}."
+
+
+def illustration(colour: tuple[int, int, int]) -> SimpleUploadedFile:
+    """A small PNG made here, a plain coloured rectangle: the demo ships no photos of real places."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (480, 320), colour).save(buffer, format="PNG")
+    return SimpleUploadedFile("illustration.png", buffer.getvalue(), content_type="image/png")
+
+
 def _translated(field: str, values: dict[str, str]) -> dict[str, str]:
     return {f"{field}_{language}": values.get(language, "") for language in ("fr", "ar", "en")}
 
@@ -128,6 +144,13 @@ def load_sites(*, now: datetime | None = None) -> dict[str, ExperimentationSite]
         elif any(getattr(site, field) != value for field, value in data.items()):
             site = services.site_update(site=site, actor=None, data=data)
         services.site_availability_set(site=site, actor=None, windows=windows)
+        if not site.photos.exists():
+            services.site_photo_add(
+                site=site,
+                actor=None,
+                image=illustration(ILLUSTRATION_COLOURS.get(slug, (90, 90, 90))),
+                caption=ILLUSTRATION_CAPTION.format(name=name),
+            )
         sites[slug] = site
     _load_booking(sites.get("lydec"), now=now)
     return sites

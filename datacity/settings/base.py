@@ -238,6 +238,13 @@ APPLICATION_FILE_MAX_BYTES = env.int("APPLICATION_FILE_MAX_BYTES", default=20 * 
 APPLICATION_FILES_PER_QUESTION = env.int("APPLICATION_FILES_PER_QUESTION", default=5)
 # Datasets' files: the limit per uploaded version, shown in the form; the upload is cut as soon as it passes it.
 DATASET_FILE_MAX_BYTES = env.int("DATASET_FILE_MAX_BYTES", default=2 * 1024**3)
+# Where an upload larger than 2.5 MB is spooled before it goes to storage: a disk with room for the largest one
+# (None: the system's temporary directory).
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
+# Photos of experimentation sites, shown on the public list: the limit per image (PNG, JPEG or WebP, read from its
+# bytes) and how many photos one site has. A photo over the limit or of another type is refused before it is stored.
+SITE_PHOTO_MAX_BYTES = env.int("SITE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+SITE_PHOTOS_PER_SITE = env.int("SITE_PHOTOS_PER_SITE", default=6)
 
 # --- Mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
