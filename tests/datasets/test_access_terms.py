@@ -16,11 +16,14 @@ from datacity.notifications.models import Notification
 from datasets import access, tasks
 from datasets.models import AccessGrant, AccessLevel, AccessRequest, AccessRequestStatus
 from datasets.permissions import download_decision, file_access
-from tests.datasets.test_access import add_file, download_url, end_now, grant_to, world  # noqa: F401 (fixture)
+from tests.datasets import test_access
+from tests.datasets.test_access import add_file, download_url, end_now, grant_to
 from tests.factories import DatasetFactory, PartnerMembershipFactory, SelectionFactory, StartupMembershipFactory
 from tests.utils import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
+
+world = test_access.world  # the same world: a restricted dataset, its partner, a selected startup team
 
 
 def terms(event: str) -> list[str]:
@@ -176,7 +179,8 @@ def test_near_its_end_the_team_may_ask_for_a_renewal_not_before(world):
 
     AccessGrant.objects.filter(pk=grant.pk).update(ends_at=now + timedelta(days=5))
     near = file_access(world.member.user, world.dataset)
-    assert near.allowed and near.request_url.endswith(f"/datasets/{world.dataset.slug}/request-access/")
+    assert near.allowed
+    assert near.request_url.endswith(f"/datasets/{world.dataset.slug}/request-access/")
     renewal = access.access_request(
         dataset=world.dataset, startup=world.member.startup, actor=world.member.user, purpose="Another season"
     )
@@ -194,7 +198,8 @@ def test_a_member_sees_the_startups_requests_and_withdraws_a_waiting_one(world, 
     url = f"/en/datasets/startup/{world.member.startup.slug}/"
     client.force_login(world.teammate.user)  # the team's page, not the requester's
     page = client.get(url).content.decode()
-    assert "Study the tram" in page and f'data-testid="withdraw-{request.pk}"' in page
+    assert "Study the tram" in page
+    assert f'data-testid="withdraw-{request.pk}"' in page
 
     response = client.post(url, {"request": request.pk})
     assert response.status_code == 302
@@ -261,9 +266,11 @@ def test_the_catalogue_filters_by_format_and_names_each_datasets_formats(client)
     type(distribution).objects.filter(pk=distribution.pk).update(format="GeoJSON")
 
     page = client.get("/en/datasets/", {"format": "GeoJSON"}).content.decode()
-    assert "Water sectors" in page and "Tram ridership" not in page
+    assert "Water sectors" in page
+    assert "Tram ridership" not in page
     page = client.get("/en/datasets/", {"format": "CSV"}).content.decode()
-    assert "Tram ridership" in page and "Water sectors" not in page
-    assert "· <span dir=\"ltr\">CSV</span>" in page
+    assert "Tram ridership" in page
+    assert "Water sectors" not in page
+    assert '· <span dir="ltr">CSV</span>' in page
     # An unknown format is an error on the form, not a 500.
     assert client.get("/en/datasets/", {"format": "<script>" * 100}).status_code == 200
