@@ -19,6 +19,7 @@ from startups.models import Selection, Startup, StartupMembership
 
 from .models import (
     AccessGrant,
+    AccessGrantQuerySet,
     AccessLevel,
     AccessRequest,
     AccessRequestStatus,
@@ -121,7 +122,7 @@ def requests_of_startups(startup_ids: Any) -> QuerySet[AccessRequest]:
     )
 
 
-def grants_of_startups(startup_ids: Any) -> QuerySet[AccessGrant]:
+def grants_of_startups(startup_ids: Any) -> AccessGrantQuerySet:
     return AccessGrant.objects.filter(startup__in=startup_ids).select_related("dataset__owner", "startup")
 
 

@@ -185,7 +185,9 @@ def test_near_its_end_the_team_may_ask_for_a_renewal_not_before(world):
         dataset=world.dataset, startup=world.member.startup, actor=world.member.user, purpose="Another season"
     )
     access.access_approve(request=renewal, actor=world.owner.user, ends_at=now + timedelta(days=120))
-    assert download_decision(world.member.user, world.dataset).grant.ends_at == now + timedelta(days=120)
+    renewed = download_decision(world.member.user, world.dataset).grant
+    assert renewed is not None
+    assert renewed.ends_at == now + timedelta(days=120)
 
 
 # --- The startup's own page ------------------------------------------------------------------------------------------
@@ -213,9 +215,10 @@ def test_a_member_sees_the_startups_requests_and_withdraws_a_waiting_one(world, 
 def test_a_decided_request_cannot_be_withdrawn(world, client):
     grant = grant_to(world)
     client.force_login(world.member.user)
-    response = client.post(f"/en/datasets/startup/{world.member.startup.slug}/", {"request": grant.request_id})
+    assert grant.request is not None
+    response = client.post(f"/en/datasets/startup/{world.member.startup.slug}/", {"request": grant.request.pk})
     assert response.status_code == 302
-    assert AccessRequest.objects.get(pk=grant.request_id).status == AccessRequestStatus.APPROVED
+    assert AccessRequest.objects.get(pk=grant.request.pk).status == AccessRequestStatus.APPROVED
     assert AuditEntry.objects.filter(action="dataset.access_withdrawal_refused").exists()
 
 
