@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from datacity.core.admin import ServiceModelAdmin
+from datacity.core.admin import EvidenceAdmin, ServiceModelAdmin
 
 from . import services
 from .models import AccessGrant, AccessRequest, AgreementAcceptance, Dataset, DataUseAgreement, DownloadLog
@@ -42,23 +42,6 @@ class DatasetAdmin(ServiceModelAdmin, TranslationAdmin):
             owner=cleaned["owner"], actor=request.user, data=data, challenges=challenges or ()
         )
         obj.pk, obj._state.adding = dataset.pk, False
-
-
-class EvidenceAdmin(admin.ModelAdmin):
-    """Read-only for everyone, superusers included: requests, grants, agreements and downloads are evidence, changed
-    only through the services (the partners' pages), which audit and notify."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AccessRequest)

@@ -339,3 +339,21 @@ class InvitesMembers(_ModelAdminBase):
             query = urlencode({invitation_admin.space.organisation_field: object_id})
             extra_context["invite"] = {"url": f"{add}?{query}", "label": self.invite_label}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+class EvidenceAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: records that are evidence (requests, grants, downloads, reviews,
+    declarations...) change only through their services, on the pages of the people concerned, which audit and
+    notify. Every field is shown read-only unless the admin names its `fields`."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
