@@ -1,21 +1,25 @@
 """Staff's pages for the program: editions with their phases and jury, phases, themes, challenges, jury invitations."""
 
-from typing import cast
+from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
+from datacity.audit.services import Refused
 from datacity.core.admin import InvitationAdmin, InvitesMembers, ServiceInline, ServiceModelAdmin
 
-from . import services
+from . import rubrics, services
 from .forms import PhaseInlineFormSet, standard_phases
 from .models import (
     Challenge,
+    ChallengeJuror,
     ChallengeStatus,
+    Criterion,
     JuryInvitation,
     JuryMembership,
     Phase,
@@ -24,6 +28,7 @@ from .models import (
     Program,
     ProgramQuerySet,
     ReminderRun,
+    Rubric,
     Theme,
 )
 from .services import JURY_SPACE, phase_save
@@ -85,6 +90,41 @@ class ProgramAdmin(InvitesMembers, ServiceModelAdmin, TranslationAdmin):
     inlines = [PhaseInline, JuryMembershipInline]
     invitation_model = JuryInvitation
     invite_label = _("Invite a jury member")
+    actions = ["assign_reviews"]
+
+    @admin.action(description=_("Assign reviews to the applications"), permissions=["change"])
+    def assign_reviews(self, request, queryset) -> None:
+        from startups import assignment
+
+        for program in queryset:
+            try:
+                created = assignment.reviews_assign(program=program, actor=request.user)
+            except Refused as refusal:
+                self.message_user(request, f"{program}: {refusal}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                ngettext("%(program)s: %(count)d review assigned.", "%(program)s: %(count)d reviews assigned.", created)
+                % {"program": program, "count": created},
+            )
+            short = assignment.shortfalls(program=program)
+            if short:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(program)s: %(count)d application cannot get all its reviews (too few jurors free of a "
+                        "conflict): %(list)s",
+                        "%(program)s: %(count)d applications cannot get all their reviews (too few jurors free of a "
+                        "conflict): %(list)s",
+                        len(short),
+                    )
+                    % {
+                        "program": program,
+                        "count": len(short),
+                        "list": ", ".join(f"#{item.application.pk} ({item.application})" for item in short),
+                    },
+                    messages.WARNING,
+                )
 
     def get_queryset(self, request):
         return cast(ProgramQuerySet, super().get_queryset(request)).with_phases()
@@ -179,6 +219,49 @@ class ThemeAdmin(ServiceModelAdmin, TranslationAdmin):
     prepopulated_fields = {"slug": ["name_fr"]}
 
 
+class ChallengeJurorFormSet(BaseInlineFormSet):
+    """New jurors are checked by the service's rule before anything is saved."""
+
+    def clean(self) -> None:
+        super().clean()
+        from startups.assignment import juror_refusal
+
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if form.instance.pk is None and data.get("user") and not data.get("DELETE"):
+                refusal = juror_refusal(challenge=self.instance, user=data["user"])
+                if refusal is not None:
+                    form.add_error("user", str(refusal))
+
+
+class ChallengeJurorInline(ServiceInline, admin.TabularInline):
+    """The jury members of the edition who review this challenge's applications."""
+
+    model = ChallengeJuror
+    formset = ChallengeJurorFormSet
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "assigned_at"]
+    readonly_fields = ["assigned_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False if obj is None else super().has_change_permission(request, obj)
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        from startups.assignment import juror_add
+
+        if instance.pk is None:
+            juror_add(challenge=instance.challenge, user=instance.user, actor=actor)
+
+    def delete_service(self, *, instance, actor) -> None:
+        from startups.assignment import juror_remove
+
+        juror_remove(challenge=instance.challenge, user=instance.user, actor=actor)
+
+
 @admin.register(Challenge)
 class ChallengeAdmin(ServiceModelAdmin, TranslationAdmin):
     list_display = ["title", "program", "owner", "status", "is_featured", "updated_at"]
@@ -193,6 +276,7 @@ class ChallengeAdmin(ServiceModelAdmin, TranslationAdmin):
         (_("The problem"), {"fields": ["problem_statement", "context", "expected_outcomes", "kpis"]}),
         (_("Who poses it"), {"fields": ["owner", "co_sponsors", "themes"]}),
     ]
+    inlines = [ChallengeJurorInline]
 
     def save_service(self, *, instance, actor, m2m) -> None:
         services.challenge_save(challenge=instance, actor=actor, m2m=m2m)
@@ -222,3 +306,128 @@ class JuryInvitationAdmin(InvitationAdmin):
     space = JURY_SPACE
     ask_role = False
     autocomplete_fields = ["program"]
+
+
+class CriterionInline(TranslationTabularInline):
+    """The criteria of a rubric, saved together through `rubric_update` (see RubricAdmin.save_formset); read-only
+    once the rubric is frozen."""
+
+    model = Criterion
+    extra = 0
+    fields = ["order", "name", "description", "weight", "scale_min", "scale_max"]
+    ordering = ["order", "pk"]
+
+    def _frozen(self, obj) -> bool:
+        return obj is not None and obj.is_frozen
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Rubric)
+class RubricAdmin(ServiceModelAdmin):
+    """An edition's (or a challenge's) weighted criteria. Until the first score, staff change them freely (audited);
+    once frozen, a change is a new version: the reviews already scored are scored again."""
+
+    list_display = ["__str__", "program", "challenge", "version", "frozen_at", "created_at"]
+    list_filter = ["program", ("frozen_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["program", "challenge"]
+    autocomplete_fields = ["program", "challenge"]
+    fields = ["program", "challenge", "version", "note", "frozen_at", "created_by"]
+    readonly_fields = ["frozen_at", "created_by"]
+    inlines = [CriterionInline]
+    actions = ["new_version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return ["program", "challenge", "version", "note", "frozen_at", "created_by"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rubric = self.get_object(request, object_id)
+        if rubric is not None and rubric.is_frozen and request.method == "GET":
+            self.message_user(
+                request,
+                _(
+                    "Scores were saved under this rubric: its criteria can no longer change. To change them, select "
+                    "it in the list and run the action “Make a new version of the selected rubrics”: the reviews "
+                    "already scored will be scored again."
+                ),
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not Criterion:
+            return super().save_formset(request, form, formset, change)
+        rubric = form.instance
+        # The service replaces the criteria as a whole (its audit entry has the before and after); the admin's own
+        # change message counts no row.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if rubric.is_frozen:
+            return None
+        if change and not formset.has_changed():
+            return None
+        # A rubric added without criteria gets the five default ones.
+        criteria = self._criteria(formset) or ([] if change else rubrics.DEFAULT_CRITERIA)
+        try:
+            rubrics.rubric_update(rubric=rubric, actor=request.user, criteria=criteria)
+        except Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+        return None
+
+    @staticmethod
+    def _criteria(formset) -> list[dict[str, Any]]:
+        rows = []
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            if row.instance.pk is None and not row.has_changed():
+                continue
+            rows.append({name: value for name, value in data.items() if name not in ("id", "rubric", "DELETE")})
+        rows.sort(key=lambda item: item.get("order") or 0)
+        return rows
+
+    @admin.action(description=_("Make a new version of the selected rubrics"), permissions=["change"])
+    def new_version(self, request, queryset) -> None:
+        done = 0
+        for rubric in queryset:
+            criteria = [
+                {
+                    **{field: getattr(criterion, field) for field in rubrics.CRITERION_FIELDS},
+                    "weight": criterion.weight,
+                    "scale_min": criterion.scale_min,
+                    "scale_max": criterion.scale_max,
+                }
+                for criterion in rubric.criteria.order_by("order", "pk")
+            ]
+            note = gettext("A copy of version %(version)d, made in the admin to change the criteria.") % {
+                "version": rubric.version
+            }
+            try:
+                rubrics.rubric_new_version(rubric=rubric, actor=request.user, note=note, criteria=criteria)
+            except Refused as refusal:
+                self.message_user(request, f"{rubric}: {refusal}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%d new version made: change its criteria, then save.",
+                "%d new versions made: change their criteria, then save.",
+                done,
+            )
+            % done,
+        )

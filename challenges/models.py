@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Prefetch, Q
 from django.urls import reverse
@@ -153,6 +156,17 @@ class Program(TimeStampedModel):
         max_length=8,
         choices=LateReminders,
         default=LateReminders.SEND,
+    )
+    reviews_per_application = models.PositiveSmallIntegerField(
+        _("reviews per application"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("How many jurors score each application when reviews are assigned automatically."),
+    )
+    blind_review = models.BooleanField(
+        _("blind review"),
+        default=False,
+        help_text=_("Jurors do not see which startup an application comes from (its name, members, website)."),
     )
 
     objects = ProgramQuerySet.as_manager()
@@ -518,3 +532,111 @@ class JuryInvitation(Invitation):
     class Meta(Invitation.Meta):
         verbose_name = _("jury invitation")
         verbose_name_plural = _("jury invitations")
+
+
+class ChallengeJuror(models.Model):
+    """A jury member of the edition who reviews the applications to one challenge. A member of a partner sits only on
+    the juries of that partner's own challenges (the services check it)."""
+
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.CASCADE, related_name="jurors", verbose_name=_("challenge")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_juries", verbose_name=_("juror")
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("challenge juror")
+        verbose_name_plural = _("challenge jurors")
+        ordering = ["challenge", "user"]
+        constraints = [models.UniqueConstraint(fields=["challenge", "user"], name="challenges_juror_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.challenge}"
+
+
+class RubricQuerySet(models.QuerySet):
+    def current_for(self, challenge: "Challenge") -> "Rubric | None":
+        """The rubric that scores applications to `challenge`: the challenge's own latest version if it has one,
+        else the edition's latest. The one definition of it."""
+        own = self.filter(challenge=challenge).order_by("-version").first()
+        if own is not None:
+            return own
+        return self.filter(program_id=challenge.program_id, challenge__isnull=True).order_by("-version").first()
+
+
+class Rubric(TimeStampedModel):
+    """One version of the weighted criteria an edition (or one of its challenges) is scored by. Frozen when the first
+    score is saved: a change is then a new version, audited, and the reviews already made are scored again."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="rubrics", verbose_name=_("edition"))
+    challenge = models.ForeignKey(
+        Challenge,
+        on_delete=models.CASCADE,
+        related_name="rubrics",
+        null=True,
+        blank=True,
+        verbose_name=_("challenge"),
+        help_text=_("Empty: the rubric of every challenge of the edition that has none of its own."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    note = models.TextField(_("why this version"), blank=True)
+    frozen_at = models.DateTimeField(
+        _("frozen at"), null=True, blank=True, help_text=_("Set when the first score is saved.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = RubricQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rubric")
+        verbose_name_plural = _("rubrics")
+        ordering = ["program", "challenge", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "challenge", "version"], name="challenges_rubric_version_once", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.challenge or self.program
+        return f"{scope} – v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class Criterion(models.Model):
+    """One weighted criterion of a rubric, scored on an integer scale."""
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("rubric"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("What a juror looks at, and what a high score means.")
+    )
+    weight = models.DecimalField(
+        _("weight"), max_digits=5, decimal_places=2, default=1, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    scale_min = models.SmallIntegerField(_("lowest score"), default=0)
+    scale_max = models.SmallIntegerField(_("highest score"), default=5)
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["rubric", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scale_max__gt=models.F("scale_min")), name="challenges_criterion_scale"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="challenges_criterion_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.scale_min is not None and self.scale_max is not None and self.scale_max <= self.scale_min:
+            raise ValidationError({"scale_max": _("The highest score must be above the lowest.")})

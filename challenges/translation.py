@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Challenge, Phase, Program, Theme
+from .models import Challenge, Criterion, Phase, Program, Theme
 
 
 @register(Program)
@@ -23,3 +23,8 @@ class ThemeTranslationOptions(TranslationOptions):
 @register(Challenge)
 class ChallengeTranslationOptions(TranslationOptions):
     fields = ("title", "summary", "problem_statement", "context", "expected_outcomes", "kpis")
+
+
+@register(Criterion)
+class CriterionTranslationOptions(TranslationOptions):
+    fields = ("name", "description")

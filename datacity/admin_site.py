@@ -40,11 +40,15 @@ SECTIONS = (
             "startups.question",
             "startups.eligibilitycondition",
             "startups.application",
+            "startups.decision",
             "startups.selection",
             "startups.startupinvitation",
         ),
     ),
-    Section(_("Jury"), ("challenges.juryinvitation",)),
+    Section(
+        _("Jury"),
+        ("challenges.juryinvitation", "challenges.rubric", "startups.conflictdeclaration", "startups.review"),
+    ),
     Section(
         _("Data catalogue"),
         (

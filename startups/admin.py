@@ -20,18 +20,22 @@ from modeltranslation.admin import TranslationAdmin
 
 from challenges.models import Program
 from datacity.audit.services import Refused
-from datacity.core.admin import MembershipInline, ServiceInline, ServiceModelAdmin
+from datacity.core.admin import EvidenceAdmin, MembershipInline, ServiceInline, ServiceModelAdmin
 
-from . import exports, services
+from . import exports, selection, services
 from .models import (
     STAFF_TRANSITIONS,
     Application,
     ApplicationStatus,
     Attachment,
+    ConflictDeclaration,
+    Decision,
     EligibilityCondition,
     ProductStage,
     Question,
     QuestionKind,
+    Review,
+    Score,
     Selection,
     Startup,
     StartupInvitation,
@@ -506,3 +510,111 @@ class ApplicationAdmin(ServiceModelAdmin):
         return TemplateResponse(
             request, "admin/startups/application/extend.html", context, status=400 if form.errors else 200
         )
+
+
+# --- Selection: decisions and the jury's reviews ---------------------------------------------------------------------
+
+
+@admin.register(Decision)
+class DecisionAdmin(ServiceModelAdmin):
+    """Staff's decisions, made on the selection results page; corrected here through `decision_set` (which writes or
+    removes the edition's Selection and tells the startup again when the decision is already published)."""
+
+    list_display = ["application", "program", "stage", "sponsor", "decided_by", "decided_at", "published_at"]
+    list_filter = ["stage", "application__challenge__program", ("published_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["application__startup", "application__challenge__program", "sponsor", "decided_by"]
+    search_fields = ["application__startup__name"]
+    fields = (
+        "application",
+        "stage",
+        "sponsor",
+        "audition_at",
+        "audition_place",
+        "reason",
+        "feedback",
+        "share_feedback",
+        "decided_by",
+        "decided_at",
+        "published_at",
+    )
+    readonly_fields = ("application", "decided_by", "decided_at", "published_at")
+
+    @admin.display(description=_("edition"), ordering="application__challenge__program")
+    def program(self, obj: Decision):
+        return obj.application.challenge.program
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            request._decision_refused = True
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        selection.decision_set(
+            application=instance.application,
+            actor=actor,
+            stage=instance.stage,
+            reason=instance.reason,
+            feedback=instance.feedback,
+            share_feedback=instance.share_feedback,
+            sponsor=instance.sponsor,
+            audition_at=instance.audition_at,
+            audition_place=instance.audition_place,
+        )
+
+    def log_change(self, request, obj, message) -> Any:
+        if getattr(request, "_decision_refused", False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_decision_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+
+class ScoreInline(admin.TabularInline):
+    model = Score
+    extra = 0
+    fields = readonly_fields = ("criterion", "value", "comment")
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("criterion")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(EvidenceAdmin):
+    """The jury's reviews, read only: the evidence behind the results (jurors write them on their own pages)."""
+
+    list_display = ["application", "juror", "status", "rubric", "submitted_at"]
+    list_filter = ["status", "application__challenge__program", "application__challenge"]
+    list_select_related = ["application__startup", "application__challenge", "juror", "rubric__challenge"]
+    search_fields = ["application__startup__name", "juror__email", "juror__full_name"]
+    fields = ("application", "juror", "rubric", "status", "comment", "cleared_at", "submitted_at", "recusal")
+    inlines = [ScoreInline]
+
+
+@admin.register(ConflictDeclaration)
+class ConflictDeclarationAdmin(EvidenceAdmin):
+    """The jurors' register of declared links (read-only: jurors declare on their pages, the register is kept)."""
+
+    list_display = ["juror", "startup", "organisation", "person", "program", "created_at"]
+    list_filter = ["program", "created_at"]
+    list_select_related = ["juror", "startup", "program"]
+    search_fields = ["juror__email", "startup__name", "organisation", "person", "description"]
+    fields = ("juror", "program", "startup", "organisation", "person", "description", "created_at")
+    date_hierarchy = "created_at"

@@ -482,3 +482,188 @@ class SiteBooking(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("startups:booking", kwargs={"pk": self.pk})
+
+
+# --- Selection: conflicts of interest, reviews and scores, decisions --------------------------------------------------
+
+
+class ConflictDeclaration(TimeStampedModel):
+    """A link a juror declares with a startup (on the platform), or with an organisation or a person by name. The
+    register is the juror's, kept across editions: a standing link excludes them from that startup's applications in
+    every later edition too. Declared before seeing an application, or on an assigned one (a recusal)."""
+
+    juror = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="conflict_declarations",
+        verbose_name=_("juror"),
+    )
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conflict_declarations",
+        verbose_name=_("declared during"),
+    )
+    startup = models.ForeignKey(
+        Startup,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conflict_declarations",
+        verbose_name=_("startup"),
+    )
+    organisation = models.CharField(
+        _("organisation"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("A company or body you are linked to, by name (a startup of that name is then excluded)."),
+    )
+    person = models.CharField(
+        _("person"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("Someone you are linked to (family, business partner, former colleague)."),
+    )
+    description = models.TextField(_("nature of the link"))
+
+    class Meta:
+        verbose_name = _("conflict-of-interest declaration")
+        verbose_name_plural = _("conflict-of-interest register")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(startup__isnull=False) | ~models.Q(organisation="") | ~models.Q(person=""),
+                name="startups_conflict_names_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.juror} – {self.startup or self.organisation or self.person}"
+
+
+class ReviewStatus(models.TextChoices):
+    ASSIGNED = "assigned", _("Assigned")  # the juror has not declared yet: they see the startup's name only
+    DRAFT = "draft", _("Draft")  # declared without conflict; scores may be saved
+    SUBMITTED = "submitted", _("Submitted")
+    RECUSED = "recused", _("Recused")  # a conflict: the juror never sees or scores this application
+
+
+class ReviewQuerySet(models.QuerySet):
+    def counting(self) -> "ReviewQuerySet":
+        """Reviews that count towards an application's N (a recused one is replaced)."""
+        return self.exclude(status=ReviewStatus.RECUSED)
+
+
+class Review(TimeStampedModel):
+    """One juror's review of one application: the assignment, the declaration of no conflict, then the scores per
+    criterion of the rubric it is made under, saved as a draft and then submitted."""
+
+    application = models.ForeignKey(
+        "Application", on_delete=models.CASCADE, related_name="reviews", verbose_name=_("application")
+    )
+    juror = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("juror")
+    )
+    rubric = models.ForeignKey(
+        "challenges.Rubric", on_delete=models.PROTECT, related_name="reviews", verbose_name=_("rubric")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ReviewStatus, default=ReviewStatus.ASSIGNED)
+    comment = models.TextField(_("comment"), blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cleared_at = models.DateTimeField(_("no conflict declared at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    recusal = models.ForeignKey(
+        ConflictDeclaration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recusals",
+        verbose_name=_("conflict declared"),
+    )
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["application", "juror"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "juror"], name="startups_review_once_per_juror"),
+        ]
+        indexes = [models.Index(fields=["juror", "status"], name="startups_review_juror_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.juror} – {self.application}"
+
+
+class Score(models.Model):
+    """A juror's score for one criterion, with an optional comment."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores", verbose_name=_("review"))
+    criterion = models.ForeignKey(
+        "challenges.Criterion", on_delete=models.PROTECT, related_name="scores", verbose_name=_("criterion")
+    )
+    value = models.SmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        ordering = ["review", "criterion__order"]
+        constraints = [models.UniqueConstraint(fields=["review", "criterion"], name="startups_score_once")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.value}"
+
+
+class DecisionStage(models.TextChoices):
+    PENDING = "pending", _("Not decided")
+    SHORTLISTED = "shortlisted", _("Shortlisted")
+    AUDITION = "audition", _("Invited to an audition")
+    SELECTED = "selected", _("Selected")
+    NOT_SELECTED = "not_selected", _("Not selected")
+
+
+class Decision(TimeStampedModel):
+    """Staff's decision on an application after the jury: shortlist, audition, then selected (with a sponsoring
+    partner) or not (with the jury's consolidated feedback, shared if staff choose). Published to every applicant at
+    one moment; publishing a selection writes the edition's `Selection` record."""
+
+    application = models.OneToOneField(
+        "Application", on_delete=models.CASCADE, related_name="decision", verbose_name=_("application")
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=DecisionStage, default=DecisionStage.PENDING)
+    audition_at = models.DateTimeField(_("audition at"), null=True, blank=True)
+    audition_place = models.CharField(
+        _("audition place"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    sponsor = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sponsoring partner"),
+    )
+    reason = models.TextField(_("reason"), blank=True, help_text=_("For the minutes: why this decision."))
+    feedback = models.TextField(_("feedback to the startup"), blank=True)
+    share_feedback = models.BooleanField(_("share the feedback with the startup"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["application"]
+
+    def __str__(self) -> str:
+        return f"{self.application} – {self.get_stage_display()}"

@@ -37,3 +37,39 @@ DRAFT_REMINDER = register(
         related=("program",),
     )
 )
+
+# --- Selection ------------------------------------------------------------------------------------------------------
+# A juror is told of new assignments (and of reviews to do again when the rubric changes); an applicant of an
+# audition, then of the decision, all decisions of an edition at one moment.
+REVIEW_ASSIGNED = register(
+    Kind(
+        "review.assigned",
+        _("Applications are assigned to you for review"),
+        # The notice's object is the challenge whose applications are assigned.
+        related=("program",),
+    )
+)
+REVIEW_REOPENED = register(
+    Kind(
+        "review.reopened",
+        _("The selection criteria changed: a review of yours is to be scored again"),
+        optional=False,
+        related=("application__challenge",),
+    )
+)
+AUDITION_INVITED = register(
+    Kind(
+        "selection.audition",
+        _("Your startup is invited to an audition"),
+        optional=False,
+        related=("application__startup", "application__challenge"),
+    )
+)
+SELECTION_DECIDED = register(
+    Kind(
+        "selection.decided",
+        _("The jury's decision on an application of your startup"),
+        optional=False,
+        related=("application__startup", "application__challenge__program"),
+    )
+)

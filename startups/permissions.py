@@ -83,10 +83,25 @@ def access_application(user: Any, pk: int, *, as_member: bool = False) -> Applic
     return visible_or_404(visible.select_related("startup", "challenge__program", "challenge__owner"), pk=pk)
 
 
+def _application_of_juror(user: Any, application_pk: int) -> "Application | None":
+    """The application `pk` if `user` reviews it as a juror who declared no conflict, in an edition without blind
+    review (under blind review the files' names and contents could name the startup: jurors read the answers only).
+    A juror reads its files, never its page, which shows the startup."""
+    from .reviews import reviews_of_juror  # the jury's rule of what a juror may open, above this module
+
+    review = (
+        reviews_of_juror(user)
+        .filter(application_id=application_pk, application__challenge__program__blind_review=False)
+        .select_related("application")
+        .first()
+    )
+    return review.application if review else None
+
+
 def access_attachment(user: Any, application_pk: int, attachment_pk: int) -> Attachment:
     """A file of an application `user` may read; 404 otherwise (audited), whether the application or the file is
     missing or hidden."""
-    application = access_application(user, application_pk)
+    application = _application_of_juror(user, application_pk) or access_application(user, application_pk)
     files = Attachment.objects.filter(application=application)
     if not applications_of_member(user).filter(pk=application.pk).exists():
         # Others read what the startup sent: the files its answers or its submitted versions name, not a file

@@ -11,11 +11,32 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
-from challenges.models import Challenge, ChallengeStatus, Phase, PhaseKind, Program, Theme
+from challenges.models import (
+    Challenge,
+    ChallengeJuror,
+    ChallengeStatus,
+    Criterion,
+    JuryMembership,
+    Phase,
+    PhaseKind,
+    Program,
+    Rubric,
+    Theme,
+)
 from datacity.accounts.models import User
 from datasets.models import AccessLevel, Dataset, Licence
 from partners.models import Partner, PartnerKind, PartnerMembership
-from startups.models import Sector, Selection, Startup, StartupMembership
+from startups.models import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    Review,
+    ReviewStatus,
+    Sector,
+    Selection,
+    Startup,
+    StartupMembership,
+)
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
@@ -190,3 +211,105 @@ class DatasetFactory(factory.django.DjangoModelFactory[Dataset]):
     def challenges(obj: Dataset, create: bool, extracted: Iterable[Challenge] | None, **kwargs: Any) -> None:
         if create and extracted:
             obj.challenges.set(extracted)
+
+
+# --- Selection ------------------------------------------------------------------------------------------------------
+
+
+def open_selection(
+    program: Program | None = None, *, opened: timedelta = timedelta(days=2), left: timedelta = timedelta(days=5)
+) -> Phase:
+    """The evaluation window (a SELECTION phase) open now: opened `opened` ago, closing in `left`."""
+    now = timezone.now()
+    return PhaseFactory.create(program=program, kind=PhaseKind.SELECTION, starts_at=now - opened, ends_at=now + left)
+
+
+class SubmittedApplicationFactory(factory.django.DjangoModelFactory[Application]):
+    """A submitted application (written directly: the call's rules are the application services' tests' business)
+    of a startup with one member (who hears of the decisions) unless `member=False`."""
+
+    class Meta:
+        model = Application
+        skip_postgeneration_save = True
+
+    startup = factory.SubFactory(StartupFactory)
+    challenge = factory.SubFactory(ChallengeFactory)
+    status = ApplicationStatus.SUBMITTED
+    solution = "Shade sails on the tram stops, measured by sensors."
+    data_use = "The tram operator's ridership data."
+    team = "Two engineers and a designer."
+    submitted_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def member(obj: Application, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            StartupMembershipFactory.create(startup=obj.startup)
+
+
+class RubricFactory(factory.django.DjangoModelFactory[Rubric]):
+    class Meta:
+        model = Rubric
+
+    program = factory.SubFactory(ProgramFactory)
+
+
+class CriterionFactory(factory.django.DjangoModelFactory[Criterion]):
+    class Meta:
+        model = Criterion
+
+    rubric = factory.SubFactory(RubricFactory)
+    order = factory.Sequence(lambda n: n)
+    name = factory.Sequence(lambda n: f"Criterion {n}")
+    description = "What a high score means."
+    scale_min = 0
+    scale_max = 5
+
+
+class ReviewFactory(factory.django.DjangoModelFactory[Review]):
+    """A juror's review, cleared (no conflict declared) unless `status` says otherwise; the juror sits on the jury."""
+
+    class Meta:
+        model = Review
+        skip_postgeneration_save = True
+
+    application = factory.SubFactory(SubmittedApplicationFactory)
+    juror = factory.SubFactory(UserFactory)
+    rubric = factory.SubFactory(RubricFactory, program=factory.SelfAttribute("..application.challenge.program"))
+    status = ReviewStatus.DRAFT
+    cleared_at = factory.LazyAttribute(lambda o: timezone.now() if o.status != ReviewStatus.ASSIGNED else None)
+
+    @factory.post_generation
+    def jury(obj: Review, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            JuryMembership.objects.get_or_create(program=obj.application.challenge.program, user=obj.juror)
+
+
+class DecisionFactory(factory.django.DjangoModelFactory[Decision]):
+    class Meta:
+        model = Decision
+
+    application = factory.SubFactory(SubmittedApplicationFactory)
+
+
+class JuryMembershipFactory(factory.django.DjangoModelFactory[JuryMembership]):
+    class Meta:
+        model = JuryMembership
+
+    program = factory.SubFactory(ProgramFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ChallengeJurorFactory(factory.django.DjangoModelFactory[ChallengeJuror]):
+    """A juror of a challenge, jury member of its edition unless `member=False`."""
+
+    class Meta:
+        model = ChallengeJuror
+        skip_postgeneration_save = True
+
+    challenge = factory.SubFactory(ChallengeFactory)
+    user = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def member(obj: ChallengeJuror, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            JuryMembership.objects.get_or_create(program_id=obj.challenge.program_id, user=obj.user)

@@ -31,7 +31,16 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from challenges.models import JuryMembership, PhaseStatus, PhaseTransition, Program, ReminderRun
+from challenges.models import (
+    ChallengeJuror,
+    Criterion,
+    JuryMembership,
+    PhaseStatus,
+    PhaseTransition,
+    Program,
+    ReminderRun,
+    Rubric,
+)
 from challenges.services import JURY_SPACE
 from datacity.accounts.roles import JURY, PROGRAM_MANAGER
 from datacity.core.models import MembershipRole
@@ -53,9 +62,14 @@ from startups.models import (
     Application,
     ApplicationStatus,
     Attachment,
+    ConflictDeclaration,
+    Decision,
     EligibilityCondition,
     Question,
     QuestionKind,
+    Review,
+    ReviewStatus,
+    Score,
     SiteBooking,
     StartupMembership,
 )
@@ -307,6 +321,31 @@ TABLE: dict[str, list[Case]] = {
         case(404, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"),
     ],
     # The program dashboards: staff only, every edition, published or not; its entrance goes to the current one.
+    # The jury's pages: for jury members of an edition only (others get 404, as they do for a review not theirs).
+    "jury:assignments": [case(LOGIN, 404, 404, 404, 404, 200, 404, 404)],
+    "jury:declarations": [case(LOGIN, 404, 404, 404, 404, 200, 404, 404)],
+    "jury:review": [case(LOGIN, 404, 404, 404, 404, 200, 404, 404, kwargs=lambda w: {"pk": w.review.pk})],
+    "jury:declare": [
+        case(
+            LOGIN,
+            404,
+            404,
+            404,
+            404,
+            Redirect("jury:review", kwargs=lambda w: {"pk": w.review.pk}),
+            404,
+            404,
+            kwargs=lambda w: {"pk": w.review.pk},
+            label="already declared",
+        )
+    ],
+    # Staff's selection pages: results, decisions (POST only) and minutes.
+    "selection:results": [case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug})],
+    "selection:decide": [case(*(405,) * 8, kwargs=lambda w: {"slug": w.program.slug})],
+    "selection:minutes": [
+        case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug}),
+        case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug}, query="format=csv", label="CSV"),
+    ],
     "staff:dashboard": [
         case(*(404,) * 6, *(Redirect("staff:program", kwargs=lambda w: {"slug": Program.objects.current().slug}),) * 2)
     ],
@@ -360,8 +399,9 @@ TABLE: dict[str, list[Case]] = {
         case(LOGIN, 200, 404, 404, 404, 404, 404, 404, kwargs=application_a, label="A's"),
         case(LOGIN, 404, 200, 404, 404, 404, 404, 404, kwargs=application_b, label="B's"),
     ],
+    # A's files: its members, the owning partner's, staff, and the juror who reviews it (declared free of conflict).
     "startups:attachment": [
-        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: attachment_kwargs(w.attachment), label="A's"),
+        case(LOGIN, 200, 404, 200, 404, 200, 200, 200, kwargs=lambda w: attachment_kwargs(w.attachment), label="A's"),
         case(
             LOGIN,
             404,
@@ -626,6 +666,12 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "datasets.datauseagreement": (READ, READ),
     "datasets.agreementacceptance": (READ, READ),
     "datasets.downloadlog": (READ, READ),
+    # Selection: the rubric is edited until its first score (then a new version); the register of conflicts and the
+    # reviews are evidence, read-only; a decision is changed through its service, never added or deleted by hand.
+    "challenges.rubric": (ALL, ALL),
+    "startups.conflictdeclaration": (READ, READ),
+    "startups.review": (READ, READ),
+    "startups.decision": (READ, READ),
 }
 
 # Patterns without a name that Django's admin generates; any other unnamed pattern fails the test.
@@ -789,6 +835,17 @@ def world(db, monkeypatch):
         for dataset in (w.open_dataset, w.restricted_dataset)
     )
     w.draft_b = Application.objects.create(startup=w.startup_b, challenge=w.challenge)
+    # Selection: the jury member reviews startup A's application (declared free of conflict), with a rubric of one
+    # criterion, a decision pending, and a link declared by name in their register.
+    rubric = Rubric.objects.create(program=w.program)
+    criterion = Criterion.objects.create(rubric=rubric, name="Team", weight=1)
+    ChallengeJuror.objects.create(challenge=w.challenge, user=w.jury)
+    w.review = Review.objects.create(
+        application=application, juror=w.jury, rubric=rubric, status=ReviewStatus.DRAFT, cleared_at=timezone.now()
+    )
+    Score.objects.create(review=w.review, criterion=criterion, value=3)
+    Decision.objects.create(application=application)
+    ConflictDeclaration.objects.create(juror=w.jury, organisation="Cousin Consulting", description="Family")
     w.draft_b_file = attach(w.draft_b, deck)
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}

@@ -83,6 +83,7 @@ def program_form(**extra) -> dict:
         "is_published": "on",
         "reminder_offsets": "7d 1d 2h",
         "late_reminders": "send",
+        "reviews_per_application": "3",
         "phases-INITIAL_FORMS": "0",
         "phases-MIN_NUM_FORMS": "0",
         "phases-MAX_NUM_FORMS": "1000",

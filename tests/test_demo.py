@@ -216,7 +216,8 @@ def test_loading_the_demo_twice_keeps_the_current_edition_and_its_applications_o
     call_command("load_demo")
     assert counts() == first
     assert application_rows() == rows
-    assert (first["programs"], first["applications"], first["versions"]) == (2, 2, 1)
+    # The demo founder's two applications (one submitted, with its version) and the fictive startups' five.
+    assert (first["programs"], first["applications"], first["versions"]) == (2, 7, 1)
 
 
 @pytest.mark.parametrize("days", [40, -40])

@@ -31,6 +31,7 @@ from datacity.demo import content
 from datacity.demo.access import load_access
 from datacity.demo.catalogue import load_catalogue
 from datacity.demo.files import load_files
+from datacity.demo.selection import load_selection
 from datacity.demo.sites import load_sites
 from datasets.models import Dataset
 from partners.models import Partner, PartnerMembership
@@ -106,6 +107,7 @@ class Command(BaseCommand):
             questions, conditions = self.load_application_form(upsert, current, current_challenges)
             if accounts:
                 self.load_applications(upsert, current_challenges, questions, conditions, now=now)
+                load_selection()
         with system_context("load_demo"):
             # The clock tells the demo's people about the 2017 edition's phases as if it had run then (a real
             # edition entered after the fact would be recorded silently), and about the current edition's so far
