@@ -94,3 +94,42 @@ def test_partner_pages_have_no_accessibility_violation(live_server, page_logged_
                 f"{path}: {violation['id']}: {violation['help']} {[n['target'] for n in violation['nodes']][:3]}"
             )
     assert problems == [], "\n".join(problems)
+
+
+def test_selection_and_data_room_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
+    """The jury's pages, staff's selection results and minutes, a startup's data requests, a partner's access
+    requests and site photos, in French and in Arabic, on the demo (the demo's accounts, enrolled in two-factor)."""
+    from django.contrib.auth import get_user_model
+
+    from partners.models import ExperimentationSite
+    from startups.models import Review, ReviewStatus
+
+    call_command("load_demo", stdout=None)
+    people = {user.email: user for user in get_user_model().objects.filter(email__endswith="@demo.example.org")}
+    edition = content.CURRENT_PROGRAM["slug"]
+    jury = people["jury@demo.example.org"]
+    to_declare = Review.objects.filter(juror=jury, status=ReviewStatus.ASSIGNED).first()
+    assert to_declare is not None
+    site = ExperimentationSite.objects.filter(partner__slug="lydec").first()
+    assert site is not None
+    walks = {
+        "jury@demo.example.org": ["/jury/", "/jury/declarations/", f"/jury/reviews/{to_declare.pk}/declare/"],
+        "staff@demo.example.org": [f"/staff/selection/{edition}/", f"/staff/selection/{edition}/minutes/"],
+        "startup@demo.example.org": ["/datasets/startup/kezakoo/"],
+        "partner@demo.example.org": ["/datasets/requests/lydec/", f"/partners/lydec/sites/{site.slug}/photos/"],
+    }
+    axe = Axe()
+    problems = []
+    for email, paths in walks.items():
+        page = page_logged_in_as(people[email])
+        for path in [*paths, *(f"/ar{path}" for path in paths)]:
+            response = page.goto(live_server.url + path)
+            assert response is not None
+            assert response.status == 200, f"{path} as {email}: {response.status}"
+            assert page.url == live_server.url + path, f"{path} as {email}: sent to {page.url}"
+            for violation in axe.run(page).response["violations"]:
+                problems.append(
+                    f"{path}: {violation['id']}: {violation['help']} {[n['target'] for n in violation['nodes']][:3]}"
+                )
+        page.context.close()
+    assert problems == [], "\n".join(problems)
