@@ -82,7 +82,8 @@ def stored() -> list[tuple[str, str]]:
     sql = " UNION ALL ".join(digest.format(connection.ops.quote_name(table)) for table in tables)
     with connection.cursor() as cursor:
         cursor.execute(sql, tables)
-        return cursor.fetchall()
+        # UNION ALL promises no order (PostgreSQL may run its parts in parallel): sorted by table.
+        return sorted(cursor.fetchall())
 
 
 def submit(client: Client, url: str, data: dict):
