@@ -16,12 +16,14 @@ from datacity.core.admin import InvitationAdmin, InvitesMembers, ServiceInline, 
 from . import rubrics, services
 from .forms import PhaseInlineFormSet, standard_phases
 from .models import (
+    AgreementTemplate,
     Challenge,
     ChallengeJuror,
     ChallengeStatus,
     Criterion,
     JuryInvitation,
     JuryMembership,
+    Milestone,
     Phase,
     PhaseStatus,
     PhaseTransition,
@@ -431,3 +433,68 @@ class RubricAdmin(ServiceModelAdmin):
             )
             % done,
         )
+
+
+@admin.register(AgreementTemplate)
+class AgreementTemplateAdmin(ServiceModelAdmin, TranslationAdmin):
+    """An edition's experimentation agreement, version by version. A new template is a new version (through
+    `template_publish`); a template no agreement uses yet may be corrected; once one does, it is read-only."""
+
+    list_display = ["__str__", "program", "version", "created_by", "created_at"]
+    list_filter = ["program"]
+    list_select_related = ["program", "created_by"]
+    search_fields = ["program__name"]
+    autocomplete_fields = ["program"]
+    fields = ["program", "version", "text", "ip_clause", "created_by"]
+    readonly_fields = ["version", "created_by"]
+
+    @staticmethod
+    def _in_use(obj: AgreementTemplate | None) -> bool:
+        return obj is not None and obj.pk is not None and obj.agreements.exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # The edition of a version never changes; the text neither once an agreement is made from it.
+        return ["program", *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._in_use(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._in_use(obj) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        from startups.agreements import TRANSLATED_COLUMNS, template_publish
+
+        try:
+            published = template_publish(
+                program=obj.program,
+                actor=request.user,
+                text=obj.text or "",
+                ip_clause=obj.ip_clause or None,
+                translations={column: getattr(obj, column) or "" for column in TRANSLATED_COLUMNS},
+            )
+        except Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return None
+        obj.pk, obj.version = published.pk, published.version
+        return None
+
+
+# --- Experimentation milestones ---------------------------------------------------------------------------------------
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ServiceModelAdmin, TranslationAdmin):
+    """The dated steps of an edition's experimentation (kickoff, mid-term, final): each selected startup delivers
+    for each on its experiment's page."""
+
+    list_display = ["title", "program", "kind", "due_at"]
+    list_filter = ["program", "kind"]
+    list_select_related = ["program"]
+    search_fields = ["title_fr", "title_ar", "title_en"]
+    autocomplete_fields = ["program"]
+    date_hierarchy = "due_at"

@@ -640,3 +640,69 @@ class Criterion(models.Model):
     def clean(self) -> None:
         if self.scale_min is not None and self.scale_max is not None and self.scale_max <= self.scale_min:
             raise ValidationError({"scale_max": _("The highest score must be above the lowest.")})
+
+
+# --- Experimentation: the agreement's template and the milestones of an edition -------------------------------------
+
+DEFAULT_IP_CLAUSE = (
+    "The startup keeps the intellectual property of everything it builds during the experimentation: code, designs, "
+    "data products and know-how. The city and the partner receive a free, non-exclusive right to use the results "
+    "of the experiment for its evaluation and publication; any further use is negotiated with the startup."
+)
+
+
+class AgreementTemplate(TimeStampedModel):
+    """One version of an edition's tripartite experimentation agreement (city, sponsoring partner, startup):
+    immutable once a party signed an agreement made from it; a change is a new version. Its IP clause states that
+    the startup keeps the intellectual property of what it builds."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="agreement_templates", verbose_name=_("edition")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    text = models.TextField(_("text"), help_text=_("Data, sites, confidentiality, duration, publication of results."))
+    ip_clause = models.TextField(
+        _("intellectual property clause"),
+        default=DEFAULT_IP_CLAUSE,
+        help_text=_("It must state that the startup keeps the intellectual property of what it builds."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("agreement template")
+        verbose_name_plural = _("agreement templates")
+        ordering = ["program", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "version"], name="challenges_agreementtemplate_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} – v{self.version}"
+
+
+class MilestoneKind(models.TextChoices):
+    KICKOFF = "kickoff", _("Kickoff")
+    MID_TERM = "mid_term", _("Mid-term review")
+    FINAL = "final", _("Final review")
+    OTHER = "other", _("Other")
+
+
+class Milestone(models.Model):
+    """A dated step of an edition's experimentation (kickoff, mid-term, final): each selected startup delivers for
+    it by its due date."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("edition"))
+    kind = models.CharField(_("kind"), max_length=16, choices=MilestoneKind, default=MilestoneKind.OTHER)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
+    description = models.TextField(_("what is expected"), blank=True)
+    due_at = models.DateTimeField(_("due at"))
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["program", "due_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Challenge, Criterion, Phase, Program, Theme
+from .models import AgreementTemplate, Challenge, Criterion, Milestone, Phase, Program, Theme
 
 
 @register(Program)
@@ -28,3 +28,13 @@ class ChallengeTranslationOptions(TranslationOptions):
 @register(Criterion)
 class CriterionTranslationOptions(TranslationOptions):
     fields = ("name", "description")
+
+
+@register(AgreementTemplate)
+class AgreementTemplateTranslationOptions(TranslationOptions):
+    fields = ("text", "ip_clause")
+
+
+@register(Milestone)
+class MilestoneTranslationOptions(TranslationOptions):
+    fields = ("title", "description")

@@ -50,6 +50,17 @@ SECTIONS = (
         ("challenges.juryinvitation", "challenges.rubric", "startups.conflictdeclaration", "startups.review"),
     ),
     Section(
+        _("Experimentation"),
+        (
+            "challenges.agreementtemplate",
+            "startups.experimentagreement",
+            "startups.agreementsignature",
+            "challenges.milestone",
+            "startups.deliverable",
+            "startups.indicator",
+        ),
+    ),
+    Section(
         _("Data catalogue"),
         (
             "datasets.dataset",

@@ -44,6 +44,11 @@ def my_space(request: HttpRequest) -> HttpResponse:
             for membership in partner_memberships
         ],
         "jury_memberships": challenge_selectors.jury_memberships_of(user),
+        # The experiments the person takes part in, as a startup's member or a sponsoring partner's (staff follow
+        # theirs from the admin): one query.
+        "experiments": startup_permissions.experiments_of_party(user)
+        .select_related("startup", "program", "challenge", "sponsor")
+        .order_by("-program__starts_on", "startup__name"),
     }
     if user.is_staff:
         context["staff_programs"] = challenge_selectors.programs_for_staff()

@@ -56,6 +56,7 @@ urlpatterns += i18n_patterns(
     path("staff/selection/", include("startups.selection_urls")),
     path("staff/", include("datacity.staff_dashboard")),
     path("jury/", include("startups.jury_urls")),
+    path("experiments/", include("startups.experiment_urls")),
     path("notifications/", include("datacity.notifications.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,

@@ -15,6 +15,7 @@ from datacity.audit.context import current
 from datacity.audit.services import Refused, audited_transaction, record
 from datacity.notifications.services import notify
 from partners.models import PartnerMembership
+from startups.agreements import startups_with_agreement_in_force
 from startups.models import Selection, Startup, StartupMembership
 
 from .models import (
@@ -172,6 +173,16 @@ def access_request(*, dataset: Dataset, startup: Startup, actor: Any, purpose: s
             action=action,
             obj=dataset,
             reason_code="not_selected",
+        )
+    if not startups_with_agreement_in_force().filter(pk=startup.pk).exists():
+        raise AccessRefused(
+            _(
+                "Your startup's experimentation agreement is not yet signed by all three parties: data access opens "
+                "once the city, the sponsoring partner and your startup have signed it."
+            ),
+            action=action,
+            obj=dataset,
+            reason_code="no_agreement",
         )
     if not datasets_visible_to(actor).filter(pk=dataset.pk).exists():
         raise AccessRefused(

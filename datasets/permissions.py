@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from datacity.core.access import visible_or_404
 from partners.models import Partner
 from partners.permissions import access_partner, partners_of_member, partners_visible_to
+from startups.agreements import agreement_url, selection_to_sign, startups_with_agreement_in_force
 from startups.models import Startup
 from startups.permissions import startups_of_member
 
@@ -59,6 +60,8 @@ class FileAccess:
     how_to_get_more: Promise | None = None
     # Where to ask for more (the access request form), when the visitor may ask.
     request_url: str = ""
+    # Where the startup's experimentation agreement waits for signatures, when that is what keeps the files closed.
+    agreement_url: str = ""
 
 
 def _is_owner_member(user: Any, dataset: Dataset) -> bool:
@@ -67,6 +70,26 @@ def _is_owner_member(user: Any, dataset: Dataset) -> bool:
 
 def _selected_startups(user: Any) -> Any:
     return Startup.objects.selected().filter(pk__in=startups_of_member(user).values("pk")).order_by("name")
+
+
+def _cleared_startups(user: Any) -> Any:
+    """`user`'s selected startups whose experimentation agreement is in force: the only ones that get governed data
+    (data access opens once the city, the sponsoring partner and the startup have all signed)."""
+    return _selected_startups(user).filter(pk__in=startups_with_agreement_in_force().values("pk"))
+
+
+def _agreement_pending(user: Any) -> "FileAccess":
+    """The files stay closed to a selected startup until its agreement is signed by all three parties."""
+    selection = selection_to_sign(_selected_startups(user).values("pk"))
+    return FileAccess(
+        False,
+        _("Your startup's experimentation agreement is not yet signed by all three parties."),
+        _(
+            "Data access opens once the city, the sponsoring partner and your startup have signed the agreement: "
+            "open it to see who still has to sign."
+        ),
+        agreement_url=agreement_url(selection.pk) if selection is not None else "",
+    )
 
 
 def active_grant(user: Any, dataset: Dataset) -> AccessGrant | None:
@@ -83,21 +106,33 @@ def active_grant(user: Any, dataset: Dataset) -> AccessGrant | None:
     )
 
 
+def _cleared_grant(user: Any, dataset: Dataset) -> AccessGrant | None:
+    """The active grant, if its startup's experimentation agreement is in force (a grant gives nothing before)."""
+    grant = active_grant(user, dataset)
+    if grant is None or not startups_with_agreement_in_force().filter(pk=grant.startup_id).exists():
+        return None
+    return grant
+
+
 def file_access(user: Any, dataset: Dataset) -> FileAccess:
     """The visitor's access to the files of `dataset` under its access level, and how to get more."""
     if dataset.access_level == AccessLevel.PUBLIC:
         return FileAccess(True, _("Open data: anyone may use the files, under the licence."))
     if _is_owner_member(user, dataset):
         return FileAccess(True, _("Your organisation shares this dataset: you have access to its files."))
+    selected = user.is_authenticated and _selected_startups(user).exists()
+    cleared = selected and _cleared_startups(user).exists()
+    if selected and not cleared:
+        return _agreement_pending(user)
     if dataset.access_level == AccessLevel.PARTICIPANTS:
-        if user.is_authenticated and _selected_startups(user).exists():
+        if cleared:
             return FileAccess(True, _("Your startup takes part in the program: you have access to its files."))
         return FileAccess(
             False,
             _("The files are for the members of the startups selected in the program."),
             _("Apply to a challenge of the program: once your startup is selected, its members get the files."),
         )
-    grant = active_grant(user, dataset)
+    grant = _cleared_grant(user, dataset)
     if grant is not None:
         if grant.ends_at - timezone.now() <= RENEWAL_WINDOW:
             return FileAccess(
@@ -114,7 +149,7 @@ def file_access(user: Any, dataset: Dataset) -> FileAccess:
                 "dataset's data-use agreement."
             ),
         )
-    if user.is_authenticated and _selected_startups(user).exists():
+    if cleared:
         return FileAccess(
             False,
             _("The files are shared on request, under a data-use agreement."),
@@ -151,9 +186,9 @@ def download_decision(user: Any, dataset: Dataset) -> DownloadDecision:
     if _is_owner_member(user, dataset):
         return DownloadDecision(True)
     if dataset.access_level == AccessLevel.PARTICIPANTS:
-        startup = _selected_startups(user).first() if user.is_authenticated else None
+        startup = _cleared_startups(user).first() if user.is_authenticated else None
         return DownloadDecision(startup is not None, startup=startup)
-    grant = active_grant(user, dataset)
+    grant = _cleared_grant(user, dataset)
     if grant is None:
         return DownloadDecision(False)
     agreement = dataset.agreements.order_by("-version").first()

@@ -22,15 +22,22 @@ from challenges.models import Program
 from datacity.audit.services import Refused
 from datacity.core.admin import EvidenceAdmin, MembershipInline, ServiceInline, ServiceModelAdmin
 
-from . import exports, selection, services
+from . import agreements, exports, kpis, selection, services
 from .models import (
     STAFF_TRANSITIONS,
+    AgreementSignature,
     Application,
     ApplicationStatus,
     Attachment,
     ConflictDeclaration,
     Decision,
+    Deliverable,
+    DeliverableComment,
+    DeliverableVersion,
     EligibilityCondition,
+    ExperimentAgreement,
+    Indicator,
+    Measurement,
     ProductStage,
     Question,
     QuestionKind,
@@ -618,3 +625,204 @@ class ConflictDeclarationAdmin(EvidenceAdmin):
     search_fields = ["juror__email", "startup__name", "organisation", "person", "description"]
     fields = ("juror", "program", "startup", "organisation", "person", "description", "created_at")
     date_hierarchy = "created_at"
+
+
+# --- Experiment deliverables ------------------------------------------------------------------------------------------
+
+
+class DeliverableVersionInline(admin.StackedInline):
+    model = DeliverableVersion
+    extra = 0
+    fields = readonly_fields = ("number", "summary", "links", "video_url", "submitted_by", "submitted_at", "files")
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("submitted_by").prefetch_related("files")
+
+    @admin.display(description=_("files"))
+    def files(self, obj) -> str:
+        return ", ".join(f"{file.name} ({file.sha256[:12]}…)" for file in obj.files.all()) or "—"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DeliverableCommentInline(admin.TabularInline):
+    model = DeliverableComment
+    extra = 0
+    fields = readonly_fields = ("author", "version", "text", "created_at")
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "version")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Deliverable)
+class DeliverableAdmin(EvidenceAdmin):
+    """The startups' deliverables, read only: the evidence of the experiments (startups submit, sponsoring partners
+    and staff review on the experiment's page, which audits and notifies)."""
+
+    list_display = ["selection", "milestone", "status", "updated_at"]
+    list_filter = ["status", "milestone__program", "milestone__kind"]
+    list_select_related = ["selection__startup", "selection__program", "milestone"]
+    search_fields = ["selection__startup__name"]
+    fields = ("selection", "milestone", "status", "created_at", "updated_at")
+    inlines = [DeliverableVersionInline, DeliverableCommentInline]
+
+
+# --- Experimentation agreements --------------------------------------------------------------------------------------
+
+
+@admin.action(description=_("Offer the experimentation agreement"), permissions=["change"])
+def offer_agreement(model_admin: SelectionAdmin, request, queryset) -> None:
+    """Offer each selected startup its edition's latest agreement (idempotent), through `agreement_offer`."""
+    done = model_admin.run_service(
+        request, lambda selection: agreements.agreement_offer(selection=selection, actor=request.user), queryset
+    )
+    model_admin.message_user(
+        request,
+        ngettext(
+            "The agreement is offered to %d selection: its three parties are asked to sign it.",
+            "The agreement is offered to %d selections: their three parties are asked to sign it.",
+            done,
+        )
+        % done,
+    )
+
+
+SelectionAdmin.actions = [*(SelectionAdmin.actions or []), offer_agreement]  # type: ignore[misc]
+
+
+class AgreementSignatureInline(admin.TabularInline):
+    model = AgreementSignature
+    fields = readonly_fields = ("party", "user", "signed_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ExperimentAgreement)
+class ExperimentAgreementAdmin(EvidenceAdmin):
+    """Evidence: agreements are offered and signed through their services (the selection's action, the agreement's
+    page), which audit and notify."""
+
+    list_display = ["selection", "template", "created_at"]
+    list_filter = ["selection__program"]
+    list_select_related = ["selection__startup", "selection__program", "template__program"]
+    search_fields = ["selection__startup__name"]
+    fields = ("selection", "template", "created_at", "updated_at")
+    inlines = [AgreementSignatureInline]
+
+
+@admin.register(AgreementSignature)
+class AgreementSignatureAdmin(EvidenceAdmin):
+    list_display = ["agreement", "party", "user", "signed_at"]
+    list_filter = ["party", "agreement__selection__program"]
+    list_select_related = [
+        "agreement__selection__startup",
+        "agreement__selection__program",
+        "agreement__template",
+        "user",
+    ]
+    search_fields = ["agreement__selection__startup__name", "user__email"]
+
+
+# --- Experiments: indicators and their measurements ---------------------------------------------------------------
+
+
+class MeasurementInline(admin.TabularInline):
+    """An indicator's measurements, read only: evidence, recorded on the experiment's page through its service."""
+
+    model = Measurement
+    extra = 0
+    fields = readonly_fields = ("measured_on", "value", "source", "measured_by", "created_at")
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("measured_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ServiceModelAdmin):
+    """The experiments' indicators, written through `kpis.indicator_save` (audited; the status is computed, the
+    experiment and the unit of a measured indicator stay); their measurements are read only."""
+
+    list_display = ["name", "selection", "unit", "baseline", "target", "status"]
+    list_filter = ["selection__program", "status"]
+    list_select_related = ["selection__startup", "selection__program"]
+    search_fields = ["name", "selection__startup__name"]
+    autocomplete_fields = ["selection"]
+    fields = ("selection", "order", "name", "unit", "baseline", "target", "method", "status")
+    inlines = [MeasurementInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("status",) if obj is None else ("selection", "status")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a measured indicator would delete its measurements, which are evidence.
+        if obj is not None and obj.measurements.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            request._indicator_refused = True
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        fields = ("name", "unit", "baseline", "target", "method", "order")
+        saved = kpis.indicator_save(
+            selection=instance.selection,
+            actor=actor,
+            data={name: getattr(instance, name) for name in fields},
+            indicator=instance if instance.pk else None,
+        )
+        instance.pk, instance.status = saved.pk, saved.status
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if not getattr(request, "_indicator_refused", False):
+            super().save_related(request, form, formsets, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # A refused save saved no inline either: there is no change to describe.
+        if getattr(request, "_indicator_refused", False):
+            return []
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_addition(self, request, obj, message) -> Any:
+        return None if getattr(request, "_indicator_refused", False) else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message) -> Any:
+        return None if getattr(request, "_indicator_refused", False) else super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_indicator_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_indicator_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)

@@ -20,6 +20,7 @@ from datacity.notifications.services import notify
 from partners.models import ExperimentationSite, PartnerMembership
 from partners.notices import BOOKING_CANCELLED, BOOKING_DECIDED, BOOKING_REQUESTED
 
+from .agreements import startups_with_agreement_in_force
 from .models import BookingStatus, SiteBooking, Startup, StartupMembership
 
 
@@ -168,6 +169,16 @@ def booking_request(
             action=action,
             obj=startup,
             reason_code="not_selected",
+        )
+    if not startups_with_agreement_in_force().filter(pk=startup.pk).exists():
+        raise BookingRefused(
+            _(
+                "Your startup's experimentation agreement is not yet signed by all three parties: site bookings open "
+                "once the city, the sponsoring partner and your startup have signed it."
+            ),
+            action=action,
+            obj=startup,
+            reason_code="no_agreement",
         )
     if not ExperimentationSite.objects.public().filter(pk=site.pk).exists():
         raise BookingRefused(_("This site cannot be booked."), action=action, obj=site, reason_code="hidden_site")

@@ -667,3 +667,229 @@ class Decision(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.application} – {self.get_stage_display()}"
+
+
+# --- Experimentation: the agreement, deliverables, indicators ---------------------------------------------------------
+
+
+class AgreementParty(models.TextChoices):
+    CITY = "city", _("The city (program team)")
+    PARTNER = "partner", _("The sponsoring partner")
+    STARTUP = "startup", _("The startup")
+
+
+class ExperimentAgreement(TimeStampedModel):
+    """A selected startup's experimentation agreement, made from one version of its edition's template, signed by
+    one person for each of the three parties. Data access and site bookings open once all three have signed."""
+
+    selection = models.ForeignKey(
+        Selection, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("selection")
+    )
+    template = models.ForeignKey(
+        "challenges.AgreementTemplate", on_delete=models.PROTECT, related_name="agreements", verbose_name=_("template")
+    )
+
+    class Meta:
+        verbose_name = _("experimentation agreement")
+        verbose_name_plural = _("experimentation agreements")
+        ordering = ["selection", "-template__version"]
+        constraints = [
+            models.UniqueConstraint(fields=["selection", "template"], name="startups_agreement_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selection} – v{self.template.version}"
+
+
+class AgreementSignature(models.Model):
+    """One party's acceptance of an experimentation agreement: who, for which party, when (once per party)."""
+
+    agreement = models.ForeignKey(
+        ExperimentAgreement, on_delete=models.CASCADE, related_name="signatures", verbose_name=_("agreement")
+    )
+    party = models.CharField(_("party"), max_length=16, choices=AgreementParty)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by")
+    )
+    signed_at = models.DateTimeField(_("signed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["agreement", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "party"], name="startups_signature_once_per_party"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} – {self.get_party_display()}"
+
+
+class DeliverableStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+
+
+class Deliverable(TimeStampedModel):
+    """What a selected startup delivers for one milestone of its edition: a series of immutable versions, commented
+    by the sponsoring partner and staff; an approved deliverable is frozen (a change would be a new version)."""
+
+    selection = models.ForeignKey(
+        Selection, on_delete=models.CASCADE, related_name="deliverables", verbose_name=_("selection")
+    )
+    milestone = models.ForeignKey(
+        "challenges.Milestone", on_delete=models.PROTECT, related_name="deliverables", verbose_name=_("milestone")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliverableStatus, default=DeliverableStatus.SUBMITTED
+    )
+
+    class Meta:
+        verbose_name = _("deliverable")
+        verbose_name_plural = _("deliverables")
+        ordering = ["selection", "milestone__due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["selection", "milestone"], name="startups_deliverable_once_per_milestone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selection.startup} – {self.milestone}"
+
+
+class DeliverableVersion(models.Model):
+    """One submitted version of a deliverable: text, links, a demo video address and files (checked like an
+    application's attachments)."""
+
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, related_name="versions", verbose_name=_("deliverable")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    summary = models.TextField(_("what is delivered"))
+    links = models.JSONField(_("links"), default=list, blank=True)
+    video_url = models.URLField(_("demo video"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deliverable version")
+        verbose_name_plural = _("deliverable versions")
+        ordering = ["deliverable", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["deliverable", "number"], name="startups_deliverable_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deliverable} – v{self.number}"
+
+
+def deliverable_file_key(instance: "DeliverableFile", filename: str) -> str:
+    """Made by the server, like an attachment's: the sender's file name is only shown back in the download."""
+    return storage_key(f"deliverables/{instance.version.deliverable_id}")
+
+
+class DeliverableFile(models.Model):
+    version = models.ForeignKey(
+        DeliverableVersion, on_delete=models.CASCADE, related_name="files", verbose_name=_("version")
+    )
+    file = models.FileField(_("file"), upload_to=deliverable_file_key, max_length=200)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("deliverable file")
+        verbose_name_plural = _("deliverable files")
+        ordering = ["version", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliverableComment(models.Model):
+    """A comment of the sponsoring partner or staff (or the startup's answer) on a deliverable's version."""
+
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, related_name="comments", verbose_name=_("deliverable")
+    )
+    version = models.ForeignKey(
+        DeliverableVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("on version"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment on a deliverable")
+        verbose_name_plural = _("comments on deliverables")
+        ordering = ["deliverable", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.author} – {self.deliverable}"
+
+
+class IndicatorStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not measured yet")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    ACHIEVED = "achieved", _("Target reached")
+    MISSED = "missed", _("Target missed")
+
+
+class Indicator(TimeStampedModel):
+    """One indicator of an experiment's KPI protocol: what is measured, in which unit, from which baseline to which
+    target, and how; its measurements over time make its chart and its status."""
+
+    selection = models.ForeignKey(
+        Selection, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("selection")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
+    unit = models.CharField(
+        _("unit"), max_length=40, validators=[validate_single_line], help_text=_("e.g. litres/day, %, minutes, kWh.")
+    )
+    baseline = models.DecimalField(_("baseline"), max_digits=14, decimal_places=4)
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
+    method = models.TextField(_("how it is measured"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=IndicatorStatus, default=IndicatorStatus.NOT_STARTED)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["selection", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Measurement(models.Model):
+    """One dated measurement of an indicator, in the indicator's unit: who measured, from which source."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("indicator")
+    )
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    measured_on = models.DateField(_("measured on"))
+    source = models.CharField(_("source"), max_length=300, validators=[validate_single_line])
+    measured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        ordering = ["indicator", "measured_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.value} ({self.measured_on})"

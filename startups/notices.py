@@ -73,3 +73,43 @@ SELECTION_DECIDED = register(
         related=("application__startup", "application__challenge__program"),
     )
 )
+
+# --- Experimentation ------------------------------------------------------------------------------------------------
+# The agreement waits for a party's signature, then is in force; deliverables are submitted, commented, due or late.
+AGREEMENT_TO_SIGN = register(
+    Kind(
+        "experiment.agreement_to_sign",
+        _("An experimentation agreement waits for your signature"),
+        optional=False,
+        related=("selection__startup", "selection__program"),
+    )
+)
+AGREEMENT_IN_FORCE = register(
+    Kind(
+        "experiment.agreement_in_force",
+        _("An experimentation agreement is signed by all three parties"),
+        related=("selection__startup", "selection__program"),
+    )
+)
+DELIVERABLE_SUBMITTED = register(
+    Kind(
+        "experiment.deliverable_submitted",
+        _("A startup submits a deliverable of its experiment"),
+        related=("selection__startup", "milestone"),
+    )
+)
+DELIVERABLE_REVIEWED = register(
+    Kind(
+        "experiment.deliverable_reviewed",
+        _("A deliverable of your experiment is commented, approved or sent back"),
+        related=("selection__startup", "milestone"),
+    )
+)
+DELIVERABLE_DUE = register(
+    Kind(
+        "experiment.deliverable_due",
+        _("A deliverable of your experiment is due soon, or late"),
+        # The notice's object is the milestone.
+        related=("program",),
+    )
+)

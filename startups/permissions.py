@@ -13,7 +13,15 @@ from datacity.core.access import visible_or_404
 from datacity.core.models import MembershipRole
 from partners.models import PartnerMembership
 
-from .models import Application, ApplicationStatus, Attachment, Startup, StartupMembership, StartupQuerySet
+from .models import (
+    Application,
+    ApplicationStatus,
+    Attachment,
+    Selection,
+    Startup,
+    StartupMembership,
+    StartupQuerySet,
+)
 
 # What a partner (and later the jury) reads: applications the startup has sent, in any status of the review.
 SENT = (
@@ -108,3 +116,44 @@ def access_attachment(user: Any, application_pk: int, attachment_pk: int) -> Att
         # uploaded with a refused submission and never sent.
         files = files.filter(pk__in=application.named_files())
     return visible_or_404(files, pk=attachment_pk)
+
+
+# --- Experiments: a selected startup's agreement, deliverables and indicators ----------------------------------------
+
+
+def experiments_visible_to(user: Any) -> "QuerySet[Selection]":
+    """The selections whose experiment `user` may follow: the startup's members, the sponsoring partner's members,
+    and staff who may view selections. The one definition of it."""
+    if not user.is_authenticated:
+        return Selection.objects.none()
+    if user.is_active and user.is_staff and user.has_perm("startups.view_selection"):
+        return Selection.objects.all()
+    return experiments_of_party(user)
+
+
+def experiments_of_party(user: Any) -> "QuerySet[Selection]":
+    """The experiments `user` takes part in as a member of the startup or of the sponsoring partner (staff's own
+    access aside): those My space lists."""
+    if not user.is_authenticated:
+        return Selection.objects.none()
+    own = StartupMembership.objects.filter(user=user).values("startup_id")
+    partners = PartnerMembership.objects.filter(user=user).values("partner_id")
+    return Selection.objects.filter(Q(startup__in=own) | Q(sponsor__in=partners))
+
+
+def access_experiment(user: Any, pk: int) -> Selection:
+    """The selection `pk` with its startup, edition, challenge and sponsor if `user` may follow its experiment; 404
+    otherwise, audited."""
+    visible = experiments_visible_to(user).select_related("startup", "program", "challenge", "sponsor")
+    return visible_or_404(visible, pk=pk)
+
+
+def experiment_role(user: Any, selection: Selection) -> str:
+    """How `user` takes part in the experiment: "startup", "partner" (the sponsor's member), "city" (staff) or ""."""
+    if StartupMembership.objects.filter(user=user, startup_id=selection.startup_id).exists():
+        return "startup"
+    if selection.sponsor_id and PartnerMembership.objects.filter(user=user, partner_id=selection.sponsor_id).exists():
+        return "partner"
+    if user.is_active and user.is_staff:
+        return "city"
+    return ""

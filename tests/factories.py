@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,12 +189,20 @@ class StartupMembershipFactory(factory.django.DjangoModelFactory[StartupMembersh
 class SelectionFactory(factory.django.DjangoModelFactory[Selection]):
     class Meta:
         model = Selection
+        skip_postgeneration_save = True
 
     program = factory.SubFactory(ProgramFactory)
     startup = factory.SubFactory(StartupFactory)
     challenge = factory.SubFactory(ChallengeFactory, program=factory.SelfAttribute("..program"))
     sponsor = factory.SubFactory(PartnerFactory)
     selected_on = factory.LazyFunction(lambda: date(2017, 6, 12))
+
+    @factory.post_generation
+    def signed(obj: Selection, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        """Data access and bookings open once the experimentation agreement is signed by all three parties: a
+        selection is made with its agreement in force unless `signed=False` (the tests of that gate)."""
+        if create and extracted is not False:
+            sign_agreement(obj)
 
 
 class DatasetFactory(factory.django.DjangoModelFactory[Dataset]):
@@ -313,3 +322,60 @@ class ChallengeJurorFactory(factory.django.DjangoModelFactory[ChallengeJuror]):
     def member(obj: ChallengeJuror, create: bool, extracted: bool | None, **kwargs: Any) -> None:
         if create and extracted is not False:
             JuryMembership.objects.get_or_create(program_id=obj.challenge.program_id, user=obj.user)
+
+
+# Experiment agreement
+
+
+def sign_agreement(selection: Selection) -> Any:
+    """The selection's experimentation agreement in force, written straight with the ORM (no rule, notice or audit):
+    the edition's latest template (one made if none), the agreement, and a signature for each party. Signers are
+    people already there (a member of the startup, of the sponsor, a staff account for the city), so that no test
+    world gets extra accounts; a new user only when nobody is there yet."""
+    from challenges.models import AgreementTemplate
+    from startups.models import AgreementParty, AgreementSignature, ExperimentAgreement
+
+    template = AgreementTemplate.objects.filter(program_id=selection.program_id).order_by("-version").first()
+    if template is None:
+        template = AgreementTemplate.objects.create(program_id=selection.program_id, text="The experimentation terms.")
+    agreement, _created = ExperimentAgreement.objects.get_or_create(selection=selection, template=template)
+    startup = StartupMembership.objects.filter(startup_id=selection.startup_id).select_related("user").first()
+    partner = PartnerMembership.objects.filter(partner__sponsored_selections=selection).select_related("user").first()
+    anyone = (startup.user if startup else None) or (partner.user if partner else None)
+    if anyone is None:
+        anyone = UserFactory.create()
+    staff = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
+    signers = {
+        AgreementParty.CITY: staff or anyone,
+        AgreementParty.PARTNER: partner.user if partner else anyone,
+        AgreementParty.STARTUP: startup.user if startup else anyone,
+    }
+    for party, user in signers.items():
+        AgreementSignature.objects.get_or_create(agreement=agreement, party=party, defaults={"user": user})
+    return agreement
+
+
+# Indicators
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "startups.Indicator"
+
+    selection = factory.SubFactory(SelectionFactory)
+    name = factory.Sequence(lambda n: f"Indicator {n}")
+    unit = "litres/day"
+    baseline = Decimal(1000)
+    target = Decimal(700)
+    method = "Read on the district meter every Monday."
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = "startups.Measurement"
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    value = Decimal(900)
+    measured_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=1))
+    source = "District meter"
+    measured_by = factory.SubFactory(UserFactory)

@@ -35,6 +35,7 @@ from challenges.models import (
     ChallengeJuror,
     Criterion,
     JuryMembership,
+    Milestone,
     PhaseStatus,
     PhaseTransition,
     Program,
@@ -64,7 +65,11 @@ from startups.models import (
     Attachment,
     ConflictDeclaration,
     Decision,
+    Deliverable,
+    DeliverableFile,
+    DeliverableVersion,
     EligibilityCondition,
+    Indicator,
     Question,
     QuestionKind,
     Review,
@@ -346,6 +351,25 @@ TABLE: dict[str, list[Case]] = {
         case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug}),
         case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug}, query="format=csv", label="CSV"),
     ],
+    # A selected startup's experiment: its members, its sponsoring partner's and staff.
+    "experiments:agreement": [case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})],
+    "experiments:deliverables": [
+        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})
+    ],
+    "experiments:deliverable_file": [
+        case(
+            LOGIN,
+            200,
+            404,
+            200,
+            404,
+            404,
+            200,
+            200,
+            kwargs=lambda w: {"pk": w.selection.pk, "file": w.deliverable_file.pk},
+        )
+    ],
+    "experiments:indicators": [case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})],
     "staff:dashboard": [
         case(*(404,) * 6, *(Redirect("staff:program", kwargs=lambda w: {"slug": Program.objects.current().slug}),) * 2)
     ],
@@ -666,6 +690,14 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "datasets.datauseagreement": (READ, READ),
     "datasets.agreementacceptance": (READ, READ),
     "datasets.downloadlog": (READ, READ),
+    # Experimentation: templates are published (never edited once used), the agreements and signatures are evidence,
+    # deliverables are written on the experiment's pages; milestones and indicators are staff's to set.
+    "challenges.agreementtemplate": (READ | {"add"}, READ | {"add"}),
+    "startups.experimentagreement": (READ, READ),
+    "startups.agreementsignature": (READ, READ),
+    "challenges.milestone": (ALL, ALL),
+    "startups.deliverable": (READ, READ),
+    "startups.indicator": (ALL, ALL),
     # Selection: the rubric is edited until its first score (then a new version); the register of conflicts and the
     # reviews are evidence, read-only; a decision is changed through its service, never added or deleted by hand.
     "challenges.rubric": (ALL, ALL),
@@ -798,7 +830,10 @@ def world(db, monkeypatch):
     w.restricted_dataset = DatasetFactory.create(owner=w.partner_y, access_level="restricted")
     w.startup_a = StartupFactory.create(name="Alpha Selected Mobility")
     w.startup_b = StartupFactory.create(name="Bravo Stealth Labs")
-    SelectionFactory.create(program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x)
+    # Startup A is selected, sponsored by partner X, its experimentation agreement signed by the three parties.
+    w.selection = SelectionFactory.create(
+        program=w.program, startup=w.startup_a, challenge=w.challenge, sponsor=w.partner_x
+    )
     JuryMembership.objects.create(program=w.program, user=w.jury, role=MembershipRole.MEMBER)
     question = Question.objects.create(program=w.program, label="What data will you use?")
     EligibilityCondition.objects.create(program=w.program, statement="Registered in Morocco")
@@ -846,6 +881,14 @@ def world(db, monkeypatch):
     Score.objects.create(review=w.review, criterion=criterion, value=3)
     Decision.objects.create(application=application)
     ConflictDeclaration.objects.create(juror=w.jury, organisation="Cousin Consulting", description="Family")
+    # Its experiment: a milestone with a deliverable (one version, one file) and an indicator not yet measured.
+    milestone = Milestone.objects.create(program=w.program, title="Kickoff", due_at=timezone.now() + timedelta(30))
+    deliverable = Deliverable.objects.create(selection=w.selection, milestone=milestone)
+    version = DeliverableVersion.objects.create(deliverable=deliverable, number=1, summary="Sensors installed")
+    w.deliverable_file = DeliverableFile(version=version, name="plan.pdf", content_type="application/pdf", size=4)
+    w.deliverable_file.sha256 = "0" * 64
+    w.deliverable_file.file.save("plan.pdf", ContentFile(b"%PDF"), save=True)
+    Indicator.objects.create(selection=w.selection, name="Leaks found", unit="leaks/week", baseline=4, target=12)
     w.draft_b_file = attach(w.draft_b, deck)
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}

@@ -97,12 +97,13 @@ def test_partner_pages_have_no_accessibility_violation(live_server, page_logged_
 
 
 def test_selection_and_data_room_pages_have_no_accessibility_violation(live_server, page_logged_in_as):
-    """The jury's pages, staff's selection results and minutes, a startup's data requests, a partner's access
-    requests and site photos, in French and in Arabic, on the demo (the demo's accounts, enrolled in two-factor)."""
+    """The jury's pages, staff's selection results and minutes, a startup's data requests and its experiment's pages
+    (agreement, deliverables, indicators), a partner's access requests and site photos, in French and in Arabic, on
+    the demo (the demo's accounts, enrolled in two-factor)."""
     from django.contrib.auth import get_user_model
 
     from partners.models import ExperimentationSite
-    from startups.models import Review, ReviewStatus
+    from startups.models import Review, ReviewStatus, Selection
 
     call_command("load_demo", stdout=None)
     people = {user.email: user for user in get_user_model().objects.filter(email__endswith="@demo.example.org")}
@@ -112,10 +113,13 @@ def test_selection_and_data_room_pages_have_no_accessibility_violation(live_serv
     assert to_declare is not None
     site = ExperimentationSite.objects.filter(partner__slug="lydec").first()
     assert site is not None
+    experiment = Selection.objects.filter(startup__slug="kezakoo").first()
+    assert experiment is not None
+    experiment_pages = [f"/experiments/{experiment.pk}/{page}/" for page in ("agreement", "deliverables", "indicators")]
     walks = {
         "jury@demo.example.org": ["/jury/", "/jury/declarations/", f"/jury/reviews/{to_declare.pk}/declare/"],
         "staff@demo.example.org": [f"/staff/selection/{edition}/", f"/staff/selection/{edition}/minutes/"],
-        "startup@demo.example.org": ["/datasets/startup/kezakoo/"],
+        "startup@demo.example.org": ["/datasets/startup/kezakoo/", *experiment_pages],
         "partner@demo.example.org": ["/datasets/requests/lydec/", f"/partners/lydec/sites/{site.slug}/photos/"],
     }
     axe = Axe()

@@ -180,7 +180,7 @@ def test_removing_a_member_in_the_admin_goes_through_the_service(client, staff):
 
 
 def test_selections_are_created_changed_and_deleted_through_the_service(client, staff):
-    selection = SelectionFactory.create()
+    selection = SelectionFactory.create(signed=False)  # a signed agreement is evidence: it blocks the deletion
     other_sponsor = PartnerFactory.create()
 
     assert post_change(client, selection, sponsor=str(other_sponsor.pk)).status_code == 302

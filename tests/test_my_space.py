@@ -16,6 +16,7 @@ from tests.factories import (
     PartnerMembershipFactory,
     PhaseFactory,
     ProgramFactory,
+    SelectionFactory,
     StartupMembershipFactory,
     UserFactory,
 )
@@ -107,9 +108,24 @@ def test_my_space_query_count_is_constant(client):
             PartnerMembershipFactory.create(partner=partner, user=user)
             ChallengeFactory.create(owner=partner)
             DatasetFactory.create(owner=partner)
-            StartupMembershipFactory.create(user=user)
+            membership = StartupMembershipFactory.create(user=user)
+            SelectionFactory.create(startup=membership.startup, sponsor=partner)  # an experiment on both sides
             program = ProgramFactory.create()
             PhaseFactory.create(program=program, order=0, kind=PhaseKind.SELECTION)
             JuryMembership.objects.create(program=program, user=user)
 
     assert_constant_queries(client, "/me/", grow, at_most=16)
+
+
+def test_the_startup_and_its_sponsor_find_their_experiment(client):
+    selection = SelectionFactory.create(startup__name="Kezakoo", sponsor=PartnerFactory.create(name="Lydec"))
+    founder = StartupMembershipFactory.create(startup=selection.startup)
+    sponsor = PartnerMembershipFactory.create(partner=selection.sponsor)
+    outsider = StartupMembershipFactory.create()
+    for person in (founder.user, sponsor.user):
+        client.force_login(person)
+        html = client.get("/en/me/").content.decode()
+        for name in ("agreement", "deliverables", "indicators"):
+            assert f"/en/experiments/{selection.pk}/{name}/" in html
+    client.force_login(outsider.user)
+    assert f"/experiments/{selection.pk}/" not in client.get("/en/me/").content.decode()

@@ -29,8 +29,11 @@ from datacity.audit.context import system_context
 from datacity.core.models import MembershipRole
 from datacity.demo import content
 from datacity.demo.access import load_access
+from datacity.demo.agreements import load_agreements
 from datacity.demo.catalogue import load_catalogue
+from datacity.demo.experiments import load_deliverables
 from datacity.demo.files import load_files
+from datacity.demo.kpis import load_kpis
 from datacity.demo.selection import load_selection
 from datacity.demo.sites import load_sites
 from datasets.models import Dataset
@@ -100,6 +103,7 @@ class Command(BaseCommand):
             load_catalogue()
             load_files()
             accounts = self.load_accounts(upsert, program, partners, startups)
+            load_agreements()
             load_sites(now=now)
             load_access()
             current = self.load_current_edition(upsert, now=now)
@@ -108,6 +112,8 @@ class Command(BaseCommand):
             if accounts:
                 self.load_applications(upsert, current_challenges, questions, conditions, now=now)
                 load_selection()
+                load_kpis()
+            load_deliverables()
         with system_context("load_demo"):
             # The clock tells the demo's people about the 2017 edition's phases as if it had run then (a real
             # edition entered after the fact would be recorded silently), and about the current edition's so far
