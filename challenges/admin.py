@@ -21,6 +21,7 @@ from .models import (
     ChallengeJuror,
     ChallengeStatus,
     Criterion,
+    DemoDay,
     JuryInvitation,
     JuryMembership,
     Milestone,
@@ -498,3 +499,20 @@ class MilestoneAdmin(ServiceModelAdmin, TranslationAdmin):
     search_fields = ["title_fr", "title_ar", "title_en"]
     autocomplete_fields = ["program"]
     date_hierarchy = "due_at"
+
+
+# --- Demo day ---------------------------------------------------------------------------------------------------------
+# Imported here, not at the top: this block is appended on its own while other blocks are being added to the file.
+
+
+@admin.register(DemoDay)
+class DemoDayAdmin(ServiceModelAdmin, TranslationAdmin):
+    """An edition's demo day: public once it and its edition are published. The startups presenting, and their order,
+    are set on their selections."""
+
+    list_display = ["program", "starts_at", "place", "is_published"]
+    list_filter = ["is_published"]
+    list_select_related = ["program"]
+    search_fields = ["program__name_fr", "program__name_ar", "program__name_en", "place_fr", "place_ar", "place_en"]
+    autocomplete_fields = ["program"]
+    date_hierarchy = "starts_at"

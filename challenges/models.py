@@ -163,6 +163,11 @@ class Program(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text=_("How many jurors score each application when reviews are assigned automatically."),
     )
+    results_published = models.BooleanField(
+        _("results published"),
+        default=False,
+        help_text=_("The edition's results page (prototypes, indicators, outcomes) is public."),
+    )
     blind_review = models.BooleanField(
         _("blind review"),
         default=False,
@@ -706,3 +711,31 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class DemoDay(models.Model):
+    """An edition's demo day: when and where the selected startups show their prototypes in public, and the
+    programme of the day. The startups presenting are marked on their selections."""
+
+    program = models.OneToOneField(
+        Program, on_delete=models.CASCADE, related_name="demo_day", verbose_name=_("edition")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place"), max_length=200, validators=[validate_single_line])
+    address = models.CharField(_("address"), max_length=300, blank=True, validators=[validate_single_line])
+    programme = models.TextField(_("programme"), blank=True, help_text=_("The day's schedule, one item a line."))
+    is_published = models.BooleanField(_("published"), default=False)
+
+    class Meta:
+        verbose_name = _("demo day")
+        verbose_name_plural = _("demo days")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="challenges_demoday_ends_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} – {self.place}"

@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import AgreementTemplate, Challenge, Criterion, Milestone, Phase, Program, Theme
+from .models import AgreementTemplate, Challenge, Criterion, DemoDay, Milestone, Phase, Program, Theme
 
 
 @register(Program)
@@ -38,3 +38,8 @@ class AgreementTemplateTranslationOptions(TranslationOptions):
 @register(Milestone)
 class MilestoneTranslationOptions(TranslationOptions):
     fields = ("title", "description")
+
+
+@register(DemoDay)
+class DemoDayTranslationOptions(TranslationOptions):
+    fields = ("place", "programme")

@@ -58,6 +58,9 @@ SECTIONS = (
             "challenges.milestone",
             "startups.deliverable",
             "startups.indicator",
+            "startups.partnership",
+            "startups.followupsurvey",
+            "challenges.demoday",
         ),
     ),
     Section(

@@ -57,6 +57,7 @@ urlpatterns += i18n_patterns(
     path("staff/", include("datacity.staff_dashboard")),
     path("jury/", include("startups.jury_urls")),
     path("experiments/", include("startups.experiment_urls")),
+    path("partnerships/", include("startups.partnership_urls")),
     path("notifications/", include("datacity.notifications.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,

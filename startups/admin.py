@@ -22,7 +22,7 @@ from challenges.models import Program
 from datacity.audit.services import Refused
 from datacity.core.admin import EvidenceAdmin, MembershipInline, ServiceInline, ServiceModelAdmin
 
-from . import agreements, exports, kpis, selection, services
+from . import agreements, exports, kpis, partnerships, selection, services
 from .models import (
     STAFF_TRANSITIONS,
     AgreementSignature,
@@ -36,8 +36,10 @@ from .models import (
     DeliverableVersion,
     EligibilityCondition,
     ExperimentAgreement,
+    FollowUpSurvey,
     Indicator,
     Measurement,
+    Partnership,
     ProductStage,
     Question,
     QuestionKind,
@@ -65,8 +67,12 @@ class SelectionWrites:
 
 
 class SelectionInline(SelectionWrites, ServiceInline, admin.TabularInline):
+    """The startup's selections, in brief: their results (summaries in three languages) are edited on the
+    selection's own page."""
+
     model = Selection
     extra = 0
+    fields = ["program", "challenge", "sponsor", "selected_on", "outcome"]
     autocomplete_fields = ["program", "challenge", "sponsor"]
 
 
@@ -80,9 +86,21 @@ class StartupAdmin(ServiceModelAdmin, TranslationAdmin):
 
 
 @admin.register(Selection)
-class SelectionAdmin(SelectionWrites, ServiceModelAdmin):
-    list_display = ["startup", "program", "challenge", "sponsor", "selected_on"]
-    list_filter = ["program", "sponsor"]
+class SelectionAdmin(SelectionWrites, ServiceModelAdmin, TranslationAdmin):
+    """A selection and, once the experiment ends, its public results (written through `selection_save`)."""
+
+    list_display = ["startup", "program", "challenge", "sponsor", "selected_on", "outcome", "presents_at_demo_day"]
+    list_filter = ["program", "sponsor", "outcome", "presents_at_demo_day"]
+    fieldsets = [
+        (None, {"fields": ["program", "startup", "challenge", "sponsor", "selected_on"]}),
+        (
+            _("Results"),
+            {
+                "fields": ["prototype_summary", "outcome", "presents_at_demo_day", "demo_day_order"],
+                "description": _("Public once the edition's results (or its demo day) are published."),
+            },
+        ),
+    ]
     list_select_related = ["startup", "program", "challenge", "sponsor"]
     search_fields = ["startup__name"]
     autocomplete_fields = ["startup", "program", "challenge", "sponsor"]
@@ -826,3 +844,93 @@ class IndicatorAdmin(ServiceModelAdmin):
         if getattr(request, "_indicator_refused", False):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_change(request, obj)
+
+
+# --- After the experiments: partnerships and follow-up questionnaires ------------------------------------------------
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(ServiceModelAdmin):
+    """Staff record what the parties told them (including a consent given in writing); saved through
+    `partnership_save`, which checks the stage, value and dates and audits. A refusal is shown, nothing saved."""
+
+    list_display = [
+        "startup",
+        "partner",
+        "stage",
+        "value",
+        "signed_on",
+        "startup_agrees_public",
+        "partner_agrees_public",
+    ]
+    list_filter = ["stage", "procurement_route", "selection__program"]
+    list_select_related = ["startup", "partner"]
+    search_fields = ["startup__name", "partner__name"]
+    autocomplete_fields = ["startup", "partner", "selection"]
+    fields = (
+        "startup",
+        "partner",
+        "selection",
+        "stage",
+        "value",
+        "procurement_route",
+        "started_on",
+        "signed_on",
+        "ended_on",
+        "startup_agrees_public",
+        "partner_agrees_public",
+        "notes",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("startup", "partner", "selection")
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            request._partnership_refused = True
+
+    def save_service(self, *, instance, actor, m2m) -> None:
+        names = ("stage", "value", "procurement_route", "started_on", "signed_on", "ended_on", "notes")
+        flags = ("startup_agrees_public", "partner_agrees_public")
+        saved = partnerships.partnership_save(
+            actor=actor,
+            startup=instance.startup,
+            partner=instance.partner,
+            selection=instance.selection,
+            data={name: getattr(instance, name) for name in (*names, *flags)},
+            partnership=instance if instance.pk else None,
+        )
+        instance.pk = saved.pk
+
+    def _refused(self, request) -> bool:
+        return getattr(request, "_partnership_refused", False)
+
+    def log_addition(self, request, obj, message) -> Any:
+        return None if self._refused(request) else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message) -> Any:
+        return None if self._refused(request) else super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+
+@admin.register(FollowUpSurvey)
+class FollowUpSurveyAdmin(EvidenceAdmin):
+    """Read-only: the clock creates and sends the questionnaires, the startups answer them on their experiment's
+    page; staff read the answers here (and the response rates on an edition's funnel)."""
+
+    list_display = ["selection", "months", "due_on", "sent_at", "answered_at"]
+    list_filter = ["months", "selection__program"]
+    list_select_related = ["selection__startup", "selection__program"]
+    search_fields = ["selection__startup__name"]

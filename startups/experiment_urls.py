@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import agreement_views, deliverable_views, kpi_views
+from . import agreement_views, deliverable_views, kpi_views, partnership_views
 
 app_name = "experiments"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/deliverables/", deliverable_views.page, name="deliverables"),
     path("<int:pk>/indicators/", kpi_views.page, name="indicators"),
     path("<int:pk>/deliverables/files/<int:file>/", deliverable_views.deliverable_file, name="deliverable_file"),
+    path("<int:pk>/partnership/", partnership_views.experiment_partnership, name="partnership"),
+    path("<int:pk>/follow-up/<int:months>/", partnership_views.follow_up, name="follow_up"),
 ]

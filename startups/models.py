@@ -111,6 +111,16 @@ class SelectionQuerySet(models.QuerySet):
         )
 
 
+class Outcome(models.TextChoices):
+    """Where a selected startup's experiment ended up, as the edition's results show it."""
+
+    IN_PROGRESS = "in_progress", _("Experiment under way")
+    TESTED = "tested", _("Prototype tested")
+    PILOT = "pilot", _("Pilot agreed")
+    CONTRACT = "contract", _("Contract signed")
+    STOPPED = "stopped", _("Stopped")
+
+
 class Selection(TimeStampedModel):
     """A startup selected in an edition, for a challenge, paired with one sponsoring partner."""
 
@@ -133,6 +143,11 @@ class Selection(TimeStampedModel):
         verbose_name=_("sponsoring partner"),
     )
     selected_on = models.DateField(_("selected on"), null=True, blank=True)
+    # Results, written by staff when the experiment ends (public once the edition's results are published).
+    prototype_summary = models.TextField(_("prototype summary"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome, blank=True)
+    presents_at_demo_day = models.BooleanField(_("presents at the demo day"), default=False)
+    demo_day_order = models.PositiveSmallIntegerField(_("order of presentation"), default=0)
 
     objects = SelectionQuerySet.as_manager()
 
@@ -893,3 +908,93 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator}: {self.value} ({self.measured_on})"
+
+
+# --- After the experiment: the outcome, the partnership pipeline, follow-up questionnaires ---------------------------
+
+
+class PartnershipStage(models.TextChoices):
+    PILOT = "pilot", _("Pilot")
+    LETTER_OF_INTENT = "letter_of_intent", _("Letter of intent")
+    CONTRACT = "contract", _("Contract")
+    SCALE = "scale", _("Scale-up")
+    STOPPED = "stopped", _("Stopped")
+
+
+class ProcurementRoute(models.TextChoices):
+    DIRECT = "direct", _("Direct award (below thresholds)")
+    NEGOTIATED = "negotiated", _("Negotiated procedure")
+    TENDER = "tender", _("Call for tenders")
+    INNOVATION = "innovation", _("Innovation partnership")
+    PRIVATE = "private", _("Private contract (partner company)")
+    OTHER = "other", _("Other")
+
+
+class Partnership(TimeStampedModel):
+    """What came after the experiment between a startup and a partner: the stage reached, its value and the
+    procurement route, with dates. Public only when both parties agree."""
+
+    startup = models.ForeignKey(
+        Startup, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("startup")
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="partnerships", verbose_name=_("partner")
+    )
+    selection = models.ForeignKey(
+        Selection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="partnerships",
+        verbose_name=_("from the experiment"),
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=PartnershipStage, default=PartnershipStage.PILOT)
+    value = models.DecimalField(
+        _("value (MAD)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    procurement_route = models.CharField(_("procurement route"), max_length=20, choices=ProcurementRoute, blank=True)
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    startup_agrees_public = models.BooleanField(_("the startup agrees to publish it"), default=False)
+    partner_agrees_public = models.BooleanField(_("the partner agrees to publish it"), default=False)
+    notes = models.TextField(_("notes (never public)"), blank=True)
+
+    class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["startup", "partner", "selection"], name="startups_partnership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.startup} – {self.partner} ({self.get_stage_display()})"
+
+
+class FollowUpSurvey(models.Model):
+    """A questionnaire a selected startup answers 6, 12 and 24 months after its edition's demo day (or end): sent
+    once by the clock per due date, answered by one of its members."""
+
+    selection = models.ForeignKey(
+        Selection, on_delete=models.CASCADE, related_name="follow_ups", verbose_name=_("selection")
+    )
+    months = models.PositiveSmallIntegerField(_("months after the demo day"))
+    due_on = models.DateField(_("due on"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up questionnaire")
+        verbose_name_plural = _("follow-up questionnaires")
+        ordering = ["selection", "months"]
+        constraints = [
+            models.UniqueConstraint(fields=["selection", "months"], name="startups_followup_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selection} – {self.months}"

@@ -113,3 +113,13 @@ DELIVERABLE_DUE = register(
         related=("program",),
     )
 )
+
+# --- After the experiment -------------------------------------------------------------------------------------------
+FOLLOW_UP_DUE = register(
+    Kind(
+        "experiment.follow_up",
+        _("A follow-up questionnaire about your startup's experiment, months after the demo day"),
+        optional=False,
+        related=("selection__startup", "selection__program"),
+    )
+)

@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import EligibilityCondition, Question, Startup
+from .models import EligibilityCondition, Question, Selection, Startup
 
 
 @register(Startup)
@@ -18,3 +18,8 @@ class QuestionTranslationOptions(TranslationOptions):
 @register(EligibilityCondition)
 class EligibilityConditionTranslationOptions(TranslationOptions):
     fields = ("statement",)
+
+
+@register(Selection)
+class SelectionTranslationOptions(TranslationOptions):
+    fields = ("prototype_summary",)

@@ -379,3 +379,38 @@ class MeasurementFactory(factory.django.DjangoModelFactory[Any]):
     measured_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=1))
     source = "District meter"
     measured_by = factory.SubFactory(UserFactory)
+
+
+# Results
+
+
+class DemoDayFactory(factory.django.DjangoModelFactory[Any]):
+    """A published demo day on the edition's last day, 14:00 to 18:00 in Casablanca."""
+
+    class Meta:
+        model = "challenges.DemoDay"
+
+    program = factory.SubFactory(ProgramFactory)
+    starts_at = factory.LazyAttribute(
+        lambda o: datetime.combine(o.program.ends_on, datetime.min.time(), tzinfo=CASABLANCA) + timedelta(hours=14)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=4))
+    place = "Technopark"
+    address = "Route de Nouaceur, Casablanca"
+    programme = "Welcome\nPitches\nDrinks"
+    is_published = True
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory[Any]):
+    """A partnership grown from a selection's experiment, with its startup and sponsor."""
+
+    class Meta:
+        model = "startups.Partnership"
+
+    selection = factory.SubFactory(SelectionFactory)
+    startup = factory.LazyAttribute(lambda o: o.selection.startup)
+    partner = factory.LazyAttribute(lambda o: o.selection.sponsor)
+    stage = "contract"
+    signed_on = factory.LazyFunction(lambda: date(2017, 11, 20))
+    startup_agrees_public = True
+    partner_agrees_public = True

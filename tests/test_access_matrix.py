@@ -34,6 +34,7 @@ from django_celery_beat.models import (
 from challenges.models import (
     ChallengeJuror,
     Criterion,
+    DemoDay,
     JuryMembership,
     Milestone,
     PhaseStatus,
@@ -69,7 +70,9 @@ from startups.models import (
     DeliverableFile,
     DeliverableVersion,
     EligibilityCondition,
+    FollowUpSurvey,
     Indicator,
+    Partnership,
     Question,
     QuestionKind,
     Review,
@@ -370,6 +373,20 @@ TABLE: dict[str, list[Case]] = {
         )
     ],
     "experiments:indicators": [case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})],
+    "experiments:partnership": [
+        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})
+    ],
+    "experiments:follow_up": [
+        case(LOGIN, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk, "months": 6})
+    ],
+    # The public outcome of an edition: its demo day and results once published (staff preview them before).
+    "challenges:demo_day": [case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug})],
+    "challenges:results": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
+        case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.hidden_program.slug}, label="unpublished"),
+    ],
+    "partnerships:list": [case(*EVERYONE)],
+    "partnerships:funnel": [case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug})],
     "staff:dashboard": [
         case(*(404,) * 6, *(Redirect("staff:program", kwargs=lambda w: {"slug": Program.objects.current().slug}),) * 2)
     ],
@@ -698,6 +715,9 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "challenges.milestone": (ALL, ALL),
     "startups.deliverable": (READ, READ),
     "startups.indicator": (ALL, ALL),
+    "challenges.demoday": (ALL, ALL),
+    "startups.partnership": (ALL, ALL),  # saved through its service, like on the experiment's page
+    "startups.followupsurvey": (READ, READ),  # the startup's answers: evidence
     # Selection: the rubric is edited until its first score (then a new version); the register of conflicts and the
     # reviews are evidence, read-only; a decision is changed through its service, never added or deleted by hand.
     "challenges.rubric": (ALL, ALL),
@@ -889,6 +909,17 @@ def world(db, monkeypatch):
     w.deliverable_file.sha256 = "0" * 64
     w.deliverable_file.file.save("plan.pdf", ContentFile(b"%PDF"), save=True)
     Indicator.objects.create(selection=w.selection, name="Leaks found", unit="leaks/week", baseline=4, target=12)
+    # After it: the edition's published demo day and results, a partnership and the 6-month questionnaire.
+    DemoDay.objects.create(
+        program=w.program,
+        starts_at=timezone.now() - timedelta(days=2),
+        ends_at=timezone.now() - timedelta(days=1),
+        place="Technopark",
+        is_published=True,
+    )
+    Program.objects.filter(pk=w.program.pk).update(results_published=True)
+    Partnership.objects.create(startup=w.startup_a, partner=w.partner_x, selection=w.selection, stage="pilot")
+    FollowUpSurvey.objects.create(selection=w.selection, months=6, due_on=timezone.localdate())
     w.draft_b_file = attach(w.draft_b, deck)
 
     w.users = {"anonymous": None, "jury": w.jury, "staff": w.staff, "superuser": w.superuser}

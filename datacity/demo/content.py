@@ -898,4 +898,8 @@ PUBLIC_PAGES = [
     "/programs/datacity-casablanca-demo/",
     "/challenges/fuites-eau-logements/",
     "/ar/challenges/ilots-de-chaleur/",
+    "/programs/datacity-casablanca-2017/demo-day/",
+    "/programs/datacity-casablanca-2017/results/",
+    "/ar/programs/datacity-casablanca-2017/results/",
+    "/partnerships/",
 ]

@@ -34,6 +34,8 @@ from datacity.demo.catalogue import load_catalogue
 from datacity.demo.experiments import load_deliverables
 from datacity.demo.files import load_files
 from datacity.demo.kpis import load_kpis
+from datacity.demo.partnerships import load_partnerships
+from datacity.demo.results import load_results
 from datacity.demo.selection import load_selection
 from datacity.demo.sites import load_sites
 from datasets.models import Dataset
@@ -114,6 +116,8 @@ class Command(BaseCommand):
                 load_selection()
                 load_kpis()
             load_deliverables()
+            load_results()
+            load_partnerships()
         with system_context("load_demo"):
             # The clock tells the demo's people about the 2017 edition's phases as if it had run then (a real
             # edition entered after the fact would be recorded silently), and about the current edition's so far

@@ -1,0 +1,178 @@
+"""The reads of an edition's public outcome: who may see its demo day and its results, the summary figures, the
+startups presenting at the demo day, and each selected startup with its indicators and public partnerships. Every
+read makes the same number of queries whatever the number of startups, indicators and measurements."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from challenges.models import Program, ProgramQuerySet
+from challenges.permissions import programs_managed_by
+from datacity.core.access import visible_or_404
+
+from .charts import format_number, indicator_chart
+from .kpis import indicator_status
+from .models import (
+    Application,
+    ApplicationStatus,
+    Indicator,
+    IndicatorStatus,
+    Measurement,
+    Outcome,
+    Partnership,
+    PartnershipStage,
+    Selection,
+)
+
+# What counts as "tested" in the summary: the prototype met real users, whatever came after.
+TESTED_OUTCOMES = (Outcome.TESTED, Outcome.PILOT, Outcome.CONTRACT)
+# What counts as "signed": a contract, or a contract grown into a scale-up.
+SIGNED_STAGES = (PartnershipStage.CONTRACT, PartnershipStage.SCALE)
+# Applications the startups sent (a draft was never sent, a withdrawn one was taken back).
+UNSENT_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN)
+
+
+# --- Who sees what -------------------------------------------------------------------------------------------------
+
+
+def _editions_for(user: Any, public: Q) -> ProgramQuerySet:
+    """Staff preview every edition (the staff dashboard's rule); everyone else sees published editions matching
+    `public`."""
+    if getattr(user, "is_staff", False) and user.is_authenticated:
+        return programs_managed_by(user)
+    return Program.objects.published().filter(public)
+
+
+def access_demo_day(user: Any, slug: str) -> Program:
+    """The edition `slug` with its demo day, when the edition and its demo day are published (or for staff, who
+    preview it before); 404 otherwise, audited."""
+    editions = _editions_for(user, Q(demo_day__is_published=True)).filter(demo_day__isnull=False)
+    return visible_or_404(editions.select_related("demo_day"), slug=slug)
+
+
+def access_results(user: Any, slug: str) -> Program:
+    """The edition `slug` when it and its results are published (or for staff, who preview them before); 404
+    otherwise, audited."""
+    return visible_or_404(_editions_for(user, Q(results_published=True)), slug=slug)
+
+
+# --- The summary ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditionSummary:
+    applications_submitted: int
+    selected_startups: int
+    prototypes_tested: int
+    partnerships_signed: int
+
+
+def edition_summary(program: Program) -> EditionSummary:
+    """The edition's figures, counted by the database in three queries. Every signed partnership is counted, public
+    or not: the count says nothing about who signed."""
+    applications = Application.objects.filter(challenge__program=program).exclude(status__in=UNSENT_STATUSES).count()
+    selections = Selection.objects.filter(program=program).aggregate(
+        selected=Count("pk"), tested=Count("pk", filter=Q(outcome__in=TESTED_OUTCOMES))
+    )
+    signed = Partnership.objects.filter(selection__program=program, stage__in=SIGNED_STAGES).count()
+    return EditionSummary(
+        applications_submitted=applications,
+        selected_startups=selections["selected"],
+        prototypes_tested=selections["tested"],
+        partnerships_signed=signed,
+    )
+
+
+# --- The demo day --------------------------------------------------------------------------------------------------
+
+
+def demo_day_presenters(program: Program) -> list[Selection]:
+    """The selections presenting at the edition's demo day, in their order, with startup, challenge and sponsor."""
+    return list(
+        Selection.objects.filter(program=program, presents_at_demo_day=True)
+        .select_related("startup", "challenge", "sponsor")
+        .order_by("demo_day_order", "startup__name", "pk")
+    )
+
+
+# --- The results ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator: Indicator
+    measurements: Sequence[Measurement]
+    status: str
+    chart: SafeString
+
+    @property
+    def status_label(self) -> str:
+        return str(IndicatorStatus(self.status).label)
+
+    @property
+    def baseline(self) -> str:
+        return format_number(self.indicator.baseline)
+
+    @property
+    def target(self) -> str:
+        return format_number(self.indicator.target)
+
+    @property
+    def latest(self) -> str:
+        """The latest measured value (by date), "" when nothing is measured yet."""
+        if not self.measurements:
+            return ""
+        value: Decimal = self.measurements[-1].value
+        return format_number(value)
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    selection: Selection
+    indicators: list[IndicatorResult]
+    partnerships: list[Partnership]
+
+
+def public_partnerships() -> Any:
+    """Partnerships both parties agreed to publish: the only ones named in public."""
+    return Partnership.objects.filter(startup_agrees_public=True, partner_agrees_public=True)
+
+
+def results_of(program: Program) -> list[SelectionResult]:
+    """Each selected startup of the edition with its challenge, sponsor, indicators (measurements oldest first, their
+    status and chart) and public partnerships: four queries whatever their number. Nothing about people is read
+    (not who recorded a measurement)."""
+    measurements = Measurement.objects.order_by("measured_on", "pk").only("pk", "indicator_id", "value", "measured_on")
+    indicators = Indicator.objects.order_by("order", "pk").prefetch_related(
+        Prefetch("measurements", queryset=measurements)
+    )
+    partnerships = public_partnerships().select_related("partner").order_by("-signed_on", "partner__name", "pk")
+    selections = (
+        Selection.objects.filter(program=program)
+        .select_related("program", "startup", "challenge", "sponsor")
+        .prefetch_related(Prefetch("indicators", queryset=indicators), Prefetch("partnerships", queryset=partnerships))
+        .order_by("startup__name", "pk")
+    )
+    language = get_language()
+    results = []
+    for selection in selections:
+        blocks = []
+        for indicator in selection.indicators.all():
+            rows = list(indicator.measurements.all())
+            blocks.append(
+                IndicatorResult(
+                    indicator=indicator,
+                    measurements=rows,
+                    status=indicator_status(indicator, rows),
+                    chart=indicator_chart(indicator, rows, language=language, table=True),
+                )
+            )
+        results.append(
+            SelectionResult(selection=selection, indicators=blocks, partnerships=list(selection.partnerships.all()))
+        )
+    return results
