@@ -19,7 +19,7 @@ from datacity.core.admin import (
 
 from .forms import SitePhotoForm
 from .models import ExperimentationSite, Partner, PartnerInvitation, PartnerMembership, SiteAvailability, SitePhoto
-from .services import PARTNER_SPACE, site_photo_add, site_photo_remove, site_photo_update, site_save
+from .services import PARTNER_SPACE, site_delete, site_photo_add, site_photo_remove, site_photo_update, site_save
 
 
 class PartnerMembershipInline(MembershipInline):
@@ -105,3 +105,6 @@ class ExperimentationSiteAdmin(ServiceModelAdmin, TranslationAdmin):
     def save_service(self, *, instance, actor, m2m) -> None:
         # The bounding box and the geometry's checks live in the service that partner members use too.
         site_save(site=instance, actor=actor)
+
+    def delete_service(self, *, instance, actor) -> None:
+        site_delete(site=instance, actor=actor)

@@ -206,3 +206,13 @@ def site_photo_remove(*, photo: SitePhoto, actor: Any) -> None:
     audited_delete(instance=photo, actor=actor)
     if stored:
         transaction.on_commit(functools.partial(photo.image.storage.delete, stored))
+
+
+@transaction.atomic
+def site_delete(*, site: ExperimentationSite, actor: Any) -> None:
+    """Delete a site with its availability and photos; the photos' stored files are deleted once the deletion is
+    committed (a rollback keeps them)."""
+    stored = [(photo.image.storage, photo.image.name) for photo in site.photos.all() if photo.image.name]
+    audited_delete(instance=site, actor=actor)
+    for storage, name in stored:
+        transaction.on_commit(functools.partial(storage.delete, name))

@@ -344,3 +344,18 @@ def test_each_demo_site_gets_one_illustration_once():
     assert site.photos.count() == 1
     assert AuditEntry.objects.count() == entries
     assert len(stored_files()) == 1
+
+
+def test_deleting_a_site_deletes_its_photos_files_after_commit(member, site, django_capture_on_commit_callbacks):
+    names = [
+        services.site_photo_add(site=site, actor=member, image=image(), caption=f"View {n}").image.name
+        for n in range(2)
+    ]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.site_delete(site=site, actor=member)
+    assert all(public_storage().exists(name) for name in names), "kept until the deletion is committed"
+    for callback in callbacks:
+        callback()
+    assert not any(public_storage().exists(name) for name in names)
+    assert not SitePhoto.objects.exists()
+    assert AuditEntry.objects.filter(action="experimentationsite.deleted").exists()
