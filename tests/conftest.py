@@ -11,6 +11,35 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_connection_left_on_the_test_database(django_db_setup, django_db_blocker):
+    """Dropping the test database at the end fails if a session is still connected to it.
+
+    A thread that ends with its connection open (a request thread of a test server, the worker thread stopped
+    between two tasks) leaves it open until the garbage collector frees Django's connection objects, which hold
+    reference cycles. Torn down before `django_db_setup` (it depends on it), this collects them first; a session
+    still there after that is ended and named in a warning, so a leak is seen instead of failing the run.
+    """
+    import gc
+    import warnings
+
+    from django.db import connection
+
+    yield
+    gc.collect()
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        leftovers = cursor.fetchall()
+        for pid, *_ in leftovers:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.close()
+    if leftovers:
+        warnings.warn(f"sessions left on the test database, ended: {leftovers}", stacklevel=1)
+
+
 @pytest.fixture(scope="session")
 def celery_app():
     from datacity.celery import app
