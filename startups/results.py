@@ -25,14 +25,12 @@ from .models import (
     Measurement,
     Outcome,
     Partnership,
-    PartnershipStage,
     Selection,
 )
+from .partnerships import SIGNED_STAGES, public_partnerships
 
 # What counts as "tested" in the summary: the prototype met real users, whatever came after.
 TESTED_OUTCOMES = (Outcome.TESTED, Outcome.PILOT, Outcome.CONTRACT)
-# What counts as "signed": a contract, or a contract grown into a scale-up.
-SIGNED_STAGES = (PartnershipStage.CONTRACT, PartnershipStage.SCALE)
 # Applications the startups sent (a draft was never sent, a withdrawn one was taken back).
 UNSENT_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN)
 
@@ -138,11 +136,6 @@ class SelectionResult:
     partnerships: list[Partnership]
 
 
-def public_partnerships() -> Any:
-    """Partnerships both parties agreed to publish: the only ones named in public."""
-    return Partnership.objects.filter(startup_agrees_public=True, partner_agrees_public=True)
-
-
 def results_of(program: Program) -> list[SelectionResult]:
     """Each selected startup of the edition with its challenge, sponsor, indicators (measurements oldest first, their
     status and chart) and public partnerships: four queries whatever their number. Nothing about people is read
@@ -151,7 +144,7 @@ def results_of(program: Program) -> list[SelectionResult]:
     indicators = Indicator.objects.order_by("order", "pk").prefetch_related(
         Prefetch("measurements", queryset=measurements)
     )
-    partnerships = public_partnerships().select_related("partner").order_by("-signed_on", "partner__name", "pk")
+    partnerships = public_partnerships().order_by("-signed_on", "partner__name", "pk")
     selections = (
         Selection.objects.filter(program=program)
         .select_related("program", "startup", "challenge", "sponsor")
