@@ -113,7 +113,8 @@ def test_selection_and_data_room_pages_have_no_accessibility_violation(live_serv
     assert to_declare is not None
     site = ExperimentationSite.objects.filter(partner__slug="lydec").first()
     assert site is not None
-    experiment = Selection.objects.filter(startup__slug="kezakoo").first()
+    # The running demo edition's experiment: the one with deliverables and indicators.
+    experiment = Selection.objects.filter(startup__slug="kezakoo", program__slug=content.PILOT_PROGRAM["slug"]).first()
     assert experiment is not None
     experiment_pages = [f"/experiments/{experiment.pk}/{page}/" for page in ("agreement", "deliverables", "indicators")]
     walks = {

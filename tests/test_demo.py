@@ -1,5 +1,5 @@
-"""The demo editions (2017, and a current one open to applications): complete, idempotent, and their accounts
-never usable where demo accounts are off."""
+"""The demo editions (2017, a current one open to applications, and a running one in its prototyping phase):
+complete, idempotent, and their accounts never usable where demo accounts are off."""
 
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -11,16 +11,35 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from challenges.models import Challenge, ChallengeStatus, Phase, PhaseKind, PhaseStatus, Program
+from challenges.models import (
+    Challenge,
+    ChallengeStatus,
+    Milestone,
+    MilestoneKind,
+    Phase,
+    PhaseKind,
+    PhaseStatus,
+    Program,
+)
 from datacity.demo import content
 from datacity.notifications.models import Notification
 from partners.models import Partner
-from startups import notices
+from startups import agreements, notices
 from startups.models import (
+    AgreementParty,
+    AgreementSignature,
     Application,
     ApplicationStatus,
     ApplicationVersion,
+    Decision,
+    DecisionStage,
+    Deliverable,
+    DeliverableComment,
+    DeliverableVersion,
     EligibilityCondition,
+    ExperimentAgreement,
+    Indicator,
+    Measurement,
     Question,
     QuestionKind,
     Selection,
@@ -92,9 +111,14 @@ def test_load_demo_creates_no_account_where_demo_accounts_are_disabled(settings)
     settings.DEMO_ACCOUNTS_ENABLED = False
     call_command("load_demo")
     assert not get_user_model().objects.exists()
-    assert Program.objects.count() == 2
-    # Without the demo founder there is nobody to apply: the current edition comes without applications.
+    assert Program.objects.count() == 3
+    # Without the demo founder there is nobody to apply: the current and running editions come without applications,
+    # and the running one without selection (its challenges and milestones are there).
     assert not Application.objects.exists()
+    running = Program.objects.get(slug=content.PILOT_PROGRAM["slug"])
+    assert not Selection.objects.filter(program=running).exists()
+    assert Challenge.objects.filter(program=running).count() == len(content.PILOT_CHALLENGES)
+    assert Milestone.objects.filter(program=running).count() == 3
 
 
 def test_demo_pages_render(client):
@@ -129,15 +153,19 @@ def application_rows() -> list[tuple[Any, ...]]:
     )
 
 
-def test_current_demo_edition_is_published_named_a_demo_and_takes_applications_today(client):
-    call_command("load_demo")
-    edition = current_edition()
-    now = timezone.now()
+def assert_published_demo_with_every_phase(edition: Program) -> None:
     assert edition.is_published
     assert "Démo" in translated(edition, "name", "fr")
     assert "Demo" in translated(edition, "name", "en")
     assert "توضيحي" in translated(edition, "name", "ar")
     assert [phase.kind for phase in edition.phases.all()] == list(PhaseKind.values)
+
+
+def test_current_demo_edition_is_published_named_a_demo_and_takes_applications_today(client):
+    call_command("load_demo")
+    edition = current_edition()
+    now = timezone.now()
+    assert_published_demo_with_every_phase(edition)
     state = edition.state(now)
     assert state.current_phase is not None
     assert state.call is not None
@@ -179,7 +207,7 @@ def test_demo_startup_holds_one_draft_and_one_submitted_application_in_the_curre
     call_command("load_demo")
     edition = current_edition()
     founder = get_user_model().objects.get(email="startup@demo.example.org")
-    applications = Application.objects.filter(startup=demo_startup())
+    applications = Application.objects.filter(startup=demo_startup(), challenge__program=edition)
     statuses = sorted(applications.values_list("status", flat=True))
     assert statuses == [ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED]
     assert set(applications.values_list("challenge__program", flat=True)) == {edition.pk}
@@ -216,8 +244,9 @@ def test_loading_the_demo_twice_keeps_the_current_edition_and_its_applications_o
     call_command("load_demo")
     assert counts() == first
     assert application_rows() == rows
-    # The demo founder's two applications (one submitted, with its version) and the fictive startups' five.
-    assert (first["programs"], first["applications"], first["versions"]) == (2, 7, 1)
+    # The demo founder's two applications in the current edition (one submitted, with its version), the fictive
+    # startups' five, and the demo founder's submitted one in the running edition (with its version).
+    assert (first["programs"], first["applications"], first["versions"]) == (3, 8, 2)
 
 
 @pytest.mark.parametrize("days", [40, -40])
@@ -232,8 +261,16 @@ def test_loading_on_another_day_moves_the_current_edition_so_its_call_is_open_th
     edition = current_edition()
     assert edition.state(later).call_status == PhaseStatus.OPEN
     assert edition.starts_on == timezone.localtime(later, CASABLANCA).date() + timedelta(days=-52)
-    # The applications are left as they were; the 2017 edition does not move.
+    # The applications are left as they were; the 2017 edition does not move; the running edition moves with the
+    # day, still in its prototyping phase, its milestones with it.
     assert application_rows() == rows
+    running = running_edition()
+    phase = running.state(later).current_phase
+    assert phase is not None
+    assert phase.kind == PhaseKind.PROTOTYPING
+    prototyping = running.phases.get(kind=PhaseKind.PROTOTYPING)
+    for milestone in Milestone.objects.filter(program=running):
+        assert prototyping.starts_at < milestone.due_at < prototyping.ends_at
     assert list(Phase.objects.filter(program__slug=content.PROGRAM["slug"]).values_list()) == old_2017
 
 
@@ -245,7 +282,178 @@ def test_the_2017_edition_is_untouched_by_the_current_one():
         (kind, datetime(*start, tzinfo=zone), datetime(*end, tzinfo=zone)) for kind, start, end, _ in content.PHASES
     ]
     assert set(edition.challenges.values_list("slug", flat=True)) == {data["slug"] for data in content.CHALLENGES}
-    assert set(Selection.objects.values_list("program", flat=True)) == {edition.pk}
+    # Selections are the 2017 edition's and the running edition's: nobody is selected in the current one.
+    running = Program.objects.get(slug=content.PILOT_PROGRAM["slug"])
+    assert set(Selection.objects.values_list("program", flat=True)) == {edition.pk, running.pk}
     assert not Question.objects.filter(program=edition).exists()
     assert not EligibilityCondition.objects.filter(program=edition).exists()
     assert not Application.objects.filter(challenge__program=edition).exists()
+
+
+# --- The running demo edition --------------------------------------------------------------------------------------
+
+
+def running_edition() -> Program:
+    return Program.objects.with_phases().get(slug=content.PILOT_PROGRAM["slug"])
+
+
+def demo_user(role: str) -> Any:
+    return get_user_model().objects.get(
+        email=next(email for email, _n, kind, _o in content.DEMO_ACCOUNTS if kind == role)
+    )
+
+
+def running_selection() -> Selection:
+    return Selection.objects.select_related("sponsor", "program").get(
+        program__slug=content.PILOT_PROGRAM["slug"], startup=demo_startup()
+    )
+
+
+def test_running_demo_edition_is_published_named_a_demo_and_in_prototyping_today(client):
+    call_command("load_demo")
+    edition = running_edition()
+    now = timezone.now()
+    assert_published_demo_with_every_phase(edition)
+    state = edition.state(now)
+    assert state.current_phase is not None
+    assert state.current_phase.kind == PhaseKind.PROTOTYPING
+    assert state.call_status == PhaseStatus.CLOSED
+    # The home page still puts forward the edition open to applications.
+    assert Program.objects.published().current() == current_edition()
+
+    challenges = Challenge.objects.filter(program=edition)
+    assert challenges.count() == len(content.PILOT_CHALLENGES) >= 1
+    assert set(challenges.values_list("status", flat=True)) == {ChallengeStatus.PUBLISHED}
+    assert set(challenges.values_list("owner__slug", flat=True)) == {"lydec"}
+    for challenge in challenges:
+        for field in ("title", "summary", "problem_statement", "kpis"):
+            for language in ("fr", "ar", "en"):
+                assert translated(challenge, field, language), (challenge, field, language)
+        assert translated(challenge, "problem_statement", "fr").startswith("Démo")
+    assert client.get(f"/programs/{edition.slug}/").status_code == 200
+
+
+def test_demo_startup_applied_and_was_selected_with_lydec_in_the_running_edition():
+    call_command("load_demo")
+    edition = running_edition()
+    founder, staff = demo_user("startup"), demo_user("staff")
+    application = Application.objects.get(startup=demo_startup(), challenge__program=edition)
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert completeness_errors(application) == {}
+    # Submitted by the founder, through the services, during the edition's call.
+    call = edition.phases.get(kind=PhaseKind.CALL_FOR_APPLICATIONS)
+    assert list(application.versions.values_list("number", "submitted_by")) == [(1, founder.pk)]
+    assert application.submitted_at is not None
+    assert call.starts_at <= application.submitted_at < call.ends_at
+
+    selection = running_selection()
+    assert selection.sponsor is not None
+    assert selection.sponsor.slug == "lydec"
+    assert selection.challenge_id == application.challenge_id
+    decision = Decision.objects.get(application=application)
+    assert decision.stage == DecisionStage.SELECTED
+    assert decision.decided_by == staff
+    assert decision.published_at is not None
+    phase = edition.phases.get(kind=PhaseKind.SELECTION)
+    assert phase.starts_at <= decision.published_at < phase.ends_at
+    told = Notification.objects.filter(kind=notices.SELECTION_DECIDED.name, object_id=decision.pk)
+    assert list(told.values_list("recipient", flat=True)) == [founder.pk]
+
+
+def test_running_experiments_agreement_is_signed_by_the_three_parties():
+    call_command("load_demo")
+    selection = running_selection()
+    agreement = agreements.agreement_for(selection)
+    assert agreement is not None
+    assert agreements.is_in_force(agreement)
+    signers = dict(agreement.signatures.values_list("party", "user__email"))
+    assert signers == {
+        AgreementParty.CITY: demo_user("staff").email,
+        AgreementParty.PARTNER: demo_user("partner").email,
+        AgreementParty.STARTUP: demo_user("startup").email,
+    }
+    for field in ("text", "ip_clause"):
+        for language in ("fr", "ar", "en"):
+            assert translated(agreement.template, field, language)
+    assert agreements.agreement_in_force(selection.startup_id, selection.program_id)
+
+
+def test_running_experiment_has_dated_milestones_a_commented_deliverable_and_measured_indicators():
+    call_command("load_demo")
+    selection = running_selection()
+    edition = selection.program
+    prototyping = edition.phases.get(kind=PhaseKind.PROTOTYPING)
+    milestones = Milestone.objects.filter(program=edition)
+    assert set(milestones.values_list("kind", flat=True)) == {
+        MilestoneKind.KICKOFF,
+        MilestoneKind.MID_TERM,
+        MilestoneKind.FINAL,
+    }
+    for milestone in milestones:
+        assert prototyping.starts_at < milestone.due_at < prototyping.ends_at
+        for language in ("fr", "ar", "en"):
+            assert translated(milestone, "title", language)
+    # The call edition has no experiment, so no milestone.
+    assert not Milestone.objects.filter(program__slug=content.CURRENT_PROGRAM["slug"]).exists()
+
+    deliverable = Deliverable.objects.get(selection=selection, milestone__kind=MilestoneKind.KICKOFF)
+    assert list(deliverable.versions.values_list("submitted_by", flat=True)) == [demo_user("startup").pk]
+    comments = DeliverableComment.objects.filter(deliverable=deliverable)
+    assert list(comments.values_list("author", flat=True)) == [demo_user("partner").pk]
+
+    indicators = Indicator.objects.filter(selection=selection)
+    assert indicators.count() >= 1
+    today = timezone.localdate(timezone=edition.time_zone)
+    for indicator in indicators:
+        dates = list(indicator.measurements.order_by("measured_on").values_list("measured_on", flat=True))
+        assert len(dates) >= 2
+        assert dates[-1] > today - timedelta(days=7)
+        assert all(edition.starts_on <= day <= today for day in dates)
+    # The KPI protocol is the running experiment's alone.
+    assert not Indicator.objects.exclude(selection=selection).exists()
+
+
+@pytest.mark.parametrize("role", ["startup", "partner"])
+def test_my_space_lists_the_running_experiment(client, role):
+    call_command("load_demo")
+    selection = running_selection()
+    client.force_login(demo_user(role))
+    response = client.get("/me/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'href="/experiments/{selection.pk}/deliverables/"' in page
+    assert f'href="/experiments/{selection.pk}/indicators/"' in page
+    for page_name in ("agreement", "deliverables", "indicators"):
+        assert client.get(f"/experiments/{selection.pk}/{page_name}/").status_code == 200
+
+
+def test_loading_the_demo_twice_adds_nothing_to_the_running_edition():
+    def counts() -> dict[str, int]:
+        models = (
+            Program,
+            Phase,
+            Challenge,
+            Application,
+            ApplicationVersion,
+            Decision,
+            Selection,
+            ExperimentAgreement,
+            AgreementSignature,
+            Milestone,
+            Deliverable,
+            DeliverableVersion,
+            DeliverableComment,
+            Indicator,
+            Measurement,
+            Notification,
+        )
+        return {model.__name__: model._default_manager.count() for model in models}
+
+    call_command("load_demo")
+    first = counts()
+    call_command("load_demo")
+    assert counts() == first
+    # What the running edition brings: its application and decision, its selection, an agreement signed three times.
+    assert first["Decision"] == 1
+    assert first["Selection"] == len(content.STARTUPS) + 1
+    assert Milestone.objects.filter(program__slug=content.PILOT_PROGRAM["slug"]).count() == 3

@@ -1,9 +1,11 @@
-"""The demo's experimentation agreement: the 2017 edition's agreement template (an invented text, in French, Arabic
-and English, marked "Démo"), offered to the demo startup (Kezakoo) and signed by the three parties, so that its data
-access and site booking (loaded after this) are allowed. Run before `load_access` and `load_sites`.
+"""The demo's experimentation agreements: in each edition where the demo startup (Kezakoo) is selected with a
+sponsoring partner (the 2017 edition, and the running demo edition with Lydec), the edition's agreement template (an
+invented text, in French, Arabic and English, marked "Démo"), offered to it and signed by the three parties, so that
+its data access and site booking (loaded after this) are allowed. Run after the running edition's selection
+(`pilots.py`) and before `load_access` and `load_sites`.
 
-Idempotent: a second run changes nothing. The template, the offer and the city's and startup's signatures go through
-the services staff and startups use, so they are audited and notified as in real use.
+Idempotent: a second run changes nothing. The template, the offer and the signatures go through the services staff,
+partners and startups use, so they are audited and notified as in real use (but see `_partner_signs` for 2017).
 """
 
 from django.contrib.auth import get_user_model

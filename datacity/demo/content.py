@@ -10,7 +10,9 @@ and says so: fictional names carry "(fictive)" and texts start with "Démo".
 
 Beside it, a current demo edition, wholly invented and named as a demo, whose dates are counted from the day the demo
 is loaded so that its call for applications is open: its challenges, its application form, and the demo startup's
-applications (one draft, one submitted) to try applying.
+applications (one draft, one submitted) to try applying. And a running demo edition, invented and named as a demo
+too, whose dates are counted back from that day so that it is in its prototyping phase: the demo startup selected
+with the demo partner as sponsor, its agreement signed, a deliverable and indicators.
 """
 
 from datetime import date
@@ -662,6 +664,134 @@ CURRENT_CHALLENGES: list[Any] = [
     },
 ]
 
+# --- The running demo edition ------------------------------------------------------------------------------------
+# Invented from end to end and named as a demo, like the current edition. Its dates are counted from the day
+# `load_demo` runs too, but further back, so that on that day it is in its prototyping phase: the demo startup applied,
+# was selected with its sponsoring partner, and experiments (agreement signed, deliverables, indicators).
+
+PILOT_PROGRAM: dict[str, Any] = {
+    "slug": "datacity-casablanca-demo-pilotes",
+    "name": {
+        "fr": "DataCity Casablanca – Démo, expérimentations en cours",
+        "ar": "داتا سيتي الدار البيضاء – عرض توضيحي، تجارب جارية",
+        "en": "DataCity Casablanca – Demo, experiments under way",
+    },
+    "city": PROGRAM["city"],
+    "description": {
+        "fr": (
+            "Édition de démonstration, au contenu inventé : ses défis ont été posés, ses start-up sélectionnées, et "
+            "leurs expérimentations sont en cours (convention signée, livrables, indicateurs). Ses dates suivent le "
+            "jour où la démo a été chargée, si bien qu'elle est toujours en phase de prototypage."
+        ),
+        "ar": (
+            "نسخة للعرض التوضيحي بمحتوى خيالي: طُرحت تحدياتها وانتُقيت شركاتها الناشئة، وتجاربها جارية (اتفاقية "
+            "موقعة، مخرجات، مؤشرات). تتبع تواريخها يوم تحميل العرض التوضيحي، لذلك تكون دائما في مرحلة النمذجة."
+        ),
+        "en": (
+            "A demonstration edition with invented content: its challenges were posed, its startups selected, and "
+            "their experiments are under way (agreement signed, deliverables, indicators). Its dates follow the day "
+            "the demo was loaded, so it is always in its prototyping phase."
+        ),
+    },
+    "time_zone": PROGRAM["time_zone"],
+}
+
+# As CURRENT_PHASES: (kind, start, end) in days after the day of loading, with wall-clock times. Prototyping runs from
+# 75 days before the day of loading to 60 days after it.
+PILOT_PHASES: list[tuple[str, tuple[int, int, int, int], tuple[int, int, int, int]]] = [
+    ("challenge_definition", (-200, 9, 0, 0), (-170, 9, 0, 0)),
+    ("call_for_applications", (-170, 9, 0, 0), (-130, 23, 59, 59)),
+    ("selection", (-129, 9, 0, 0), (-100, 18, 0, 0)),
+    ("co_construction", (-100, 18, 0, 0), (-75, 9, 0, 0)),
+    ("prototyping", (-75, 9, 0, 0), (60, 9, 0, 0)),
+    ("demo_day", (60, 9, 0, 0), (67, 18, 0, 0)),
+    ("follow_up", (67, 18, 0, 0), (97, 18, 0, 0)),
+]
+# When, in the same terms, the demo founder submitted the application below (during the call) and when staff published
+# the edition's selection (the last day of the selection phase).
+PILOT_APPLIED_AT: tuple[int, int, int, int] = (-160, 10, 30, 0)
+PILOT_SELECTED_AT: tuple[int, int, int, int] = (-100, 11, 0, 0)
+
+# As CURRENT_CHALLENGES; both posed by Lydec, the demo partner account's organisation.
+PILOT_CHALLENGES: list[Any] = [
+    {
+        "slug": "branchements-bien-poses",
+        "owner": "lydec",
+        "co_sponsors": ["ville-de-casablanca"],
+        "themes": ["eau", "energie", "construction"],
+        "featured": False,
+        "title": {
+            "fr": "Des branchements d'eau et d'électricité posés dans les règles",
+            "ar": "توصيلات ماء وكهرباء منجزة وفق القواعد",
+            "en": "Water and power connections installed by the book",
+        },
+        "summary": {
+            "fr": "Démo : former les installateurs aux bons gestes de pose des branchements et des compteurs.",
+            "ar": "عرض توضيحي: تكوين المركّبين على الممارسات الجيدة في تركيب التوصيلات والعدادات.",
+            "en": "Demo: training installers in the right way to fit connections and meters.",
+        },
+        "problem": {
+            "fr": "Démo : une part des fuites, des pannes et des réclamations vient de branchements mal posés par des "
+            "installateurs peu formés. Comment diffuser les bons gestes sur le terrain, dans leur langue, et en "
+            "mesurer l'effet ?",
+            "ar": "عرض توضيحي: جزء من التسربات والأعطاب والشكايات مصدره توصيلات ركّبها عمال قليلو التكوين. كيف "
+            "يمكن نشر الممارسات الجيدة في الميدان وبلغتهم، وقياس أثرها؟",
+            "en": "Demo: part of the leaks, faults and complaints comes from connections fitted by installers with "
+            "little training. How can good practice reach them on site, in their own language, and its effect be "
+            "measured?",
+        },
+        "kpis": {
+            "fr": "Installateurs formés\nDéfauts relevés par chantier contrôlé",
+            "ar": "عدد المركّبين المكوَّنين\nالعيوب المرصودة في كل ورش مراقَب",
+            "en": "Installers trained\nDefects found per inspected site",
+        },
+    },
+    {
+        "slug": "reseaux-enterres-travaux",
+        "owner": "lydec",
+        "co_sponsors": [],
+        "themes": ["eau", "energie"],
+        "featured": False,
+        "title": {
+            "fr": "Protéger les réseaux enterrés pendant les travaux de voirie",
+            "ar": "حماية الشبكات المدفونة خلال أشغال الطرق",
+            "en": "Protecting buried networks during roadworks",
+        },
+        "summary": {
+            "fr": "Démo : éviter que les engins de chantier n'endommagent canalisations et câbles.",
+            "ar": "عرض توضيحي: تجنب إتلاف آليات الأوراش للقنوات والكابلات.",
+            "en": "Demo: keeping construction machinery from damaging pipes and cables.",
+        },
+        "problem": {
+            "fr": "Démo : chaque mois, des canalisations et des câbles sont arrachés lors de travaux de voirie, "
+            "privant des quartiers d'eau ou d'électricité. Comment informer les entreprises de travaux de ce qui "
+            "passe sous leurs pieds, avant le premier coup de pelle ?",
+            "ar": "عرض توضيحي: كل شهر تُقتلع قنوات وكابلات خلال أشغال الطرق، فتُحرم أحياء من الماء أو الكهرباء. "
+            "كيف يمكن إخبار مقاولات الأشغال بما يوجد تحت أقدامها قبل أول ضربة معول؟",
+            "en": "Demo: every month pipes and cables are torn out during roadworks, cutting neighbourhoods off from "
+            "water or power. How can works contractors learn what lies beneath them before they start digging?",
+        },
+        "kpis": {
+            "fr": "Dommages aux réseaux par mois\nDemandes de plans avant travaux",
+            "ar": "الأضرار التي تلحق بالشبكات شهريا\nطلبات التصاميم قبل الأشغال",
+            "en": "Network damage per month\nMap requests before works",
+        },
+    },
+]
+
+# The demo startup's application to the running edition, written as its demo founder through the application
+# services at PILOT_APPLIED_AT (the edition asks no question of its own). Its words, in French, say it is a demo.
+PILOT_APPLICATION: dict[str, Any] = {
+    "challenge": "branchements-bien-poses",
+    "solution": "Démo : des modules vidéo courts, en darija et en français, qui montrent aux installateurs la pose "
+    "d'un branchement et d'un compteur dans les règles, avec un quiz de fin de module et une grille de contrôle "
+    "partagée avec le partenaire.",
+    "data_use": "Démo : les défauts relevés lors des contrôles de chantier, pour cibler les modules et mesurer leur "
+    "effet ; un chantier pilote proposé par le partenaire.",
+    "team": "Démo : deux cofondateurs (pédagogie, production vidéo), un formateur installateur, une développeuse.",
+    "stage": "market",
+}
+
 # The application form. A question is found again by its edition, its challenge (None: asked for every challenge)
 # and its order; `key` names it for the applications below. Choices are one per line, in the same order in each
 # language (an answer keeps a choice's position). The file question stays optional: the demo uploads no file.
@@ -896,6 +1026,9 @@ PUBLIC_PAGES = [
     "/ar/programs/",
     "/ar/programs/datacity-casablanca-2017/",
     "/programs/datacity-casablanca-demo/",
+    "/programs/datacity-casablanca-demo-pilotes/",
+    "/ar/programs/datacity-casablanca-demo-pilotes/",
+    "/challenges/branchements-bien-poses/",
     "/challenges/fuites-eau-logements/",
     "/ar/challenges/ilots-de-chaleur/",
     "/programs/datacity-casablanca-2017/demo-day/",

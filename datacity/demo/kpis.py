@@ -1,6 +1,6 @@
-"""The demo experiment's KPI protocol: two indicators of the demo startup's selection (in the current demo edition
-if it is selected there, else the first selection of the 2017 edition) and a few weekly measurements of each. Texts
-are invented for the demo.
+"""The demo experiment's KPI protocol: two indicators of the demo startup's selection in the running demo edition
+(where it is in its prototyping phase) and weekly measurements of each, the last this week. Texts are invented for
+the demo.
 
 Idempotent: a second run changes nothing. Indicators and measurements go through the services the experiment's page
 uses (audited, the status computed as in real use), as the startup's demo founder when it belongs to the startup,
@@ -20,20 +20,20 @@ from startups.models import Indicator, Selection, StartupMembership
 # (name, unit, baseline, target, method, weekly values, oldest first): invented for the demo.
 INDICATORS: list[tuple[str, str, str, str, str, list[str]]] = [
     (
-        "Démo : applicateurs formés par semaine",
+        "Démo : installateurs formés par semaine",
         "personnes/semaine",
         "0",
         "40",
         "Démo : feuilles d'émargement des sessions de formation sur chantier, comptées chaque vendredi.",
-        ["6", "14", "19", "27", "31"],
+        ["4", "6", "14", "19", "22", "27", "31", "34"],
     ),
     (
-        "Démo : défauts relevés par chantier contrôlé",
-        "défauts/chantier",
+        "Démo : défauts relevés par branchement contrôlé",
+        "défauts/branchement",
         "12",
         "6",
-        "Démo : grille de contrôle qualité du partenaire, appliquée à cinq chantiers tirés au sort chaque semaine.",
-        ["11,5", "9", "7,2", "5,8"],
+        "Démo : grille de contrôle qualité du partenaire, appliquée à cinq branchements tirés au sort chaque semaine.",
+        ["12,4", "11,5", "9", "8,1", "7,2", "5,8"],
     ),
 ]
 SOURCE = "Démo : relevé hebdomadaire de l'équipe"
@@ -44,11 +44,10 @@ def _user(email: str) -> Any:
 
 
 def demo_selection() -> Selection | None:
-    """The demo startup's selection in the current demo edition, else the first selection of the 2017 edition."""
+    """The demo startup's selection in the running demo edition (None without the demo accounts: nobody applied)."""
     startup_slug = next(org for _email, _name, role, org in content.DEMO_ACCOUNTS if role == "startup")
     selections = Selection.objects.select_related("program", "startup")
-    current = selections.filter(program__slug=content.CURRENT_PROGRAM["slug"], startup__slug=startup_slug).first()
-    return current or selections.filter(program__slug=content.PROGRAM["slug"]).order_by("pk").first()
+    return selections.filter(program__slug=content.PILOT_PROGRAM["slug"], startup__slug=startup_slug).first()
 
 
 def _weeks(selection: Selection, count: int) -> list[date]:

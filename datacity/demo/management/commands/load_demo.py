@@ -1,9 +1,11 @@
 """`manage.py load_demo`: seed the DataCity Casablanca 2017 edition, a current demo edition whose call for
-applications is open, and one demo account per role.
+applications is open, a running demo edition in its prototyping phase (the demo startup selected and experimenting),
+and one demo account per role.
 
 Idempotent: rows are looked up by their natural keys and saved only when a value differs, so a second run the same
-day writes nothing. The current edition's dates are counted from the day of the run: a run on a later day moves its
-phases (the clock then records the call opening again), so that its call is open whenever the demo was last loaded.
+day writes nothing. The current and running editions' dates are counted from the day of the run: a run on a later day
+moves their phases (the clock then records the call opening again), so that the current edition's call is open, and
+the running edition in its prototyping phase, whenever the demo was last loaded.
 The demo startup's applications to it are written once, through the application services, and then left as people
 leave them (a draft someone submitted while trying the demo stays submitted). Demo accounts, and so those
 applications, are created only where DEMO_ACCOUNTS_ENABLED is on (never on production settings).
@@ -35,6 +37,7 @@ from datacity.demo.experiments import load_deliverables
 from datacity.demo.files import load_files
 from datacity.demo.kpis import load_kpis
 from datacity.demo.partnerships import load_partnerships
+from datacity.demo.pilots import load_pilot_selection
 from datacity.demo.results import load_results
 from datacity.demo.selection import load_selection
 from datacity.demo.sites import load_sites
@@ -89,8 +92,8 @@ class Upserter:
 
 class Command(BaseCommand):
     help = (
-        "Load the DataCity Casablanca 2017 demo edition, a current demo edition open to applications (idempotent) "
-        "and the demo accounts."
+        "Load the DataCity Casablanca 2017 demo edition, a current demo edition open to applications, a running demo "
+        "edition in its prototyping phase (idempotent) and the demo accounts."
     )
 
     def handle(self, *args, **options):
@@ -105,10 +108,15 @@ class Command(BaseCommand):
             load_catalogue()
             load_files()
             accounts = self.load_accounts(upsert, program, partners, startups)
+            # The running edition's selection comes before the agreements: the demo startup's, signed there too.
+            pilot = self.load_edition_from_today(upsert, content.PILOT_PROGRAM, content.PILOT_PHASES, now=now)
+            pilot_challenges = self.load_challenges(upsert, pilot, partners, content.PILOT_CHALLENGES)
+            if accounts:
+                load_pilot_selection(pilot, pilot_challenges, today=timezone.localtime(now, pilot.time_zone).date())
             load_agreements()
             load_sites(now=now)
             load_access()
-            current = self.load_current_edition(upsert, now=now)
+            current = self.load_edition_from_today(upsert, content.CURRENT_PROGRAM, content.CURRENT_PHASES, now=now)
             current_challenges = self.load_challenges(upsert, current, partners, content.CURRENT_CHALLENGES)
             questions, conditions = self.load_application_form(upsert, current, current_challenges)
             if accounts:
@@ -120,13 +128,14 @@ class Command(BaseCommand):
             load_partnerships()
         with system_context("load_demo"):
             # The clock tells the demo's people about the 2017 edition's phases as if it had run then (a real
-            # edition entered after the fact would be recorded silently), and about the current edition's so far
-            # (the demo founder, an applicant, hears that the call opened): notices in their centres, mails sent by
-            # the worker of `make run`.
+            # edition entered after the fact would be recorded silently), and about the current and running
+            # editions' so far (the demo founder, an applicant, hears that the call opened): notices in their
+            # centres, mails sent by the worker of `make run`.
             transitions = phase_tick(catch_up=None)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo editions “{program.name}” and “{current.name}” ready: {upsert.created} rows created, "
+                f"Demo editions “{program.name}”, “{current.name}” and “{pilot.name}” ready: "
+                f"{upsert.created} rows created, "
                 f"{upsert.updated} updated, {len(transitions)} phase changes recorded by the clock."
             )
         )
@@ -146,7 +155,9 @@ class Command(BaseCommand):
             founder, slug = self.demo_founder()
             self.stdout.write(
                 f"To try applying, log in as {founder}: {startups[slug].name} was given a submitted application and "
-                "a draft in the current demo edition, and may apply to its third challenge."
+                "a draft in the current demo edition, and may apply to its third challenge. In "
+                f"“{pilot.name}” it is selected with its sponsoring partner (log in as the partner to follow it "
+                "too): its experiment's agreement, deliverables and indicators are under My space."
             )
         else:
             self.stdout.write("Demo accounts are disabled here (DEMO_ACCOUNTS_ENABLED is off): none created.")
@@ -182,9 +193,9 @@ class Command(BaseCommand):
         self.load_phases(upsert, program, phases)
         return program
 
-    def load_current_edition(self, upsert, *, now: datetime) -> Program:
-        """The current demo edition, its phases counted from the day `now` falls on in the edition's time zone."""
-        data = content.CURRENT_PROGRAM
+    def load_edition_from_today(self, upsert, data: dict, offsets: list, *, now: datetime) -> Program:
+        """A demo edition whose phases (`offsets`, as content.CURRENT_PHASES) are counted from the day `now` falls on
+        in the edition's time zone: the current one, open to applications, or the running one, in prototyping."""
         zone = ZoneInfo(data["time_zone"])
         today = timezone.localtime(now, zone).date()
 
@@ -193,7 +204,7 @@ class Command(BaseCommand):
             return datetime.combine(today + timedelta(days=days), time(hour, minute, second), tzinfo=zone)
 
         titles = content.PHASE_TITLES
-        phases = [(kind, moment(start), moment(end), titles[kind]) for kind, start, end in content.CURRENT_PHASES]
+        phases = [(kind, moment(start), moment(end), titles[kind]) for kind, start, end in offsets]
         program = upsert(
             Program,
             {"slug": data["slug"]},
