@@ -1,6 +1,5 @@
 """Writes on the partner side: its public profile, membership (rules in datacity.core), its experimentation sites."""
 
-import functools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -201,18 +200,13 @@ def site_photo_update(*, photo: SitePhoto, actor: Any, caption: str, position: i
 
 @transaction.atomic
 def site_photo_remove(*, photo: SitePhoto, actor: Any) -> None:
-    """Remove a photo; its stored file is deleted once the removal is committed (a rollback keeps it)."""
-    stored = photo.image.name
+    """Remove a photo; its stored file is deleted once the removal is committed (django-cleanup; a rollback keeps
+    it)."""
     audited_delete(instance=photo, actor=actor)
-    if stored:
-        transaction.on_commit(functools.partial(photo.image.storage.delete, stored))
 
 
 @transaction.atomic
 def site_delete(*, site: ExperimentationSite, actor: Any) -> None:
     """Delete a site with its availability and photos; the photos' stored files are deleted once the deletion is
-    committed (a rollback keeps them)."""
-    stored = [(photo.image.storage, photo.image.name) for photo in site.photos.all() if photo.image.name]
+    committed (django-cleanup, for cascaded rows too; a rollback keeps them)."""
     audited_delete(instance=site, actor=actor)
-    for storage, name in stored:
-        transaction.on_commit(functools.partial(storage.delete, name))

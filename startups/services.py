@@ -1,7 +1,6 @@
 """Writes on the startup side: creating and editing a startup, its selection in an edition, and its membership
 (whose rules live in datacity.core.organisations)."""
 
-import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -178,13 +177,11 @@ def _own_attachments(application: Application, question: Question, ids: Any) -> 
 
 def _prune_attachments(application: Application) -> None:
     """Delete the files no answer and no submitted version refers to any longer (files dropped from a draft, or
-    uploaded with a submission that was refused and not sent again), once the transaction commits."""
-    dropped = list(
-        application.attachments.exclude(pk__in=application.named_files()).exclude(uploaded_at__gte=_staging_since())
-    )
-    for attachment in dropped:
-        transaction.on_commit(functools.partial(attachment.file.delete, save=False))
-    Attachment.objects.filter(pk__in=[attachment.pk for attachment in dropped]).delete()
+    uploaded with a submission that was refused and not sent again); django-cleanup removes each row's stored file
+    once the transaction commits."""
+    application.attachments.exclude(pk__in=application.named_files()).exclude(
+        uploaded_at__gte=_staging_since()
+    ).delete()
 
 
 def _staging_since() -> datetime:
