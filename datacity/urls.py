@@ -43,6 +43,8 @@ urlpatterns = [
     path("health/", health, name="health"),
     # Uploaded files, outside the language prefix (behind a reverse proxy, the proxy serves them).
     *media_patterns(),
+    # The open data API: JSON in every language at once, so outside the language prefix.
+    path("api/", include("datacity.opendata.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -59,6 +61,7 @@ urlpatterns += i18n_patterns(
     path("experiments/", include("startups.experiment_urls")),
     path("partnerships/", include("startups.partnership_urls")),
     path("notifications/", include("datacity.notifications.urls")),
+    path("open-data/", include("datacity.opendata.urls")),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
@@ -70,20 +71,27 @@ class EditionSummary:
     partnerships_signed: int
 
 
+def _count(rows: Any, edition: str) -> Coalesce:
+    """How many of `rows` belong to the outer edition, as a subquery (0 when none)."""
+    counted = rows.filter(**{edition: OuterRef("pk")}).order_by().values(edition).annotate(count=Count("pk"))
+    return Coalesce(Subquery(counted.values("count")), 0)
+
+
+def with_summary(programs: ProgramQuerySet) -> ProgramQuerySet:
+    """The editions with their figures annotated, counted by the database in the same query whatever their number.
+    Every signed partnership is counted, public or not: the count says nothing about who signed."""
+    return programs.annotate(
+        applications_submitted=_count(Application.objects.exclude(status__in=UNSENT_STATUSES), "challenge__program"),
+        selected_startups=_count(Selection.objects.all(), "program"),
+        prototypes_tested=_count(Selection.objects.filter(outcome__in=TESTED_OUTCOMES), "program"),
+        partnerships_signed=_count(Partnership.objects.filter(stage__in=SIGNED_STAGES), "selection__program"),
+    )
+
+
 def edition_summary(program: Program) -> EditionSummary:
-    """The edition's figures, counted by the database in three queries. Every signed partnership is counted, public
-    or not: the count says nothing about who signed."""
-    applications = Application.objects.filter(challenge__program=program).exclude(status__in=UNSENT_STATUSES).count()
-    selections = Selection.objects.filter(program=program).aggregate(
-        selected=Count("pk"), tested=Count("pk", filter=Q(outcome__in=TESTED_OUTCOMES))
-    )
-    signed = Partnership.objects.filter(selection__program=program, stage__in=SIGNED_STAGES).count()
-    return EditionSummary(
-        applications_submitted=applications,
-        selected_startups=selections["selected"],
-        prototypes_tested=selections["tested"],
-        partnerships_signed=signed,
-    )
+    """The edition's figures: one query."""
+    figures = with_summary(Program.objects.filter(pk=program.pk)).values(*EditionSummary.__dataclass_fields__).get()
+    return EditionSummary(**figures)
 
 
 # --- The demo day --------------------------------------------------------------------------------------------------

@@ -387,6 +387,43 @@ TABLE: dict[str, list[Case]] = {
     ],
     "partnerships:list": [case(*EVERYONE)],
     "partnerships:funnel": [case(*(404,) * 6, 200, 200, kwargs=lambda w: {"slug": w.program.slug})],
+    # Open data: the documented files, and the read-only API under the pages' own rules (an object out of reach is
+    # a 404; the experiments are their parties' and staff's, and need a login: 403, an API has no login page).
+    "opendata:index": [case(*EVERYONE)],
+    "opendata:file": [
+        case(*EVERYONE, kwargs=lambda w: {"name": "challenges", "extension": "csv"}, label="CSV"),
+        case(*EVERYONE, kwargs=lambda w: {"name": "results", "extension": "json"}, label="JSON"),
+        case(*(404,) * 8, kwargs=lambda w: {"name": "people", "extension": "csv"}, label="no such file"),
+    ],
+    "api:api-root": [case(*EVERYONE)],
+    "api:schema": [case(*EVERYONE)],
+    "api:edition-list": [case(*EVERYONE)],
+    "api:edition-detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.program.slug}, label="published"),
+        case(*(404,) * 8, kwargs=lambda w: {"slug": w.hidden_program.slug}, label="unpublished"),
+    ],
+    "api:partner-list": [case(*EVERYONE)],
+    "api:partner-detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.partner_x.slug}, label="public partner X"),
+        case(404, 404, 404, 404, 200, 404, 404, 404, kwargs=partner_y, label="private partner Y"),
+    ],
+    "api:challenge-list": [case(*EVERYONE)],
+    "api:challenge-detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.challenge.slug}, label="published"),
+        case(404, 404, 404, 200, 404, 404, 404, 404, kwargs=lambda w: {"slug": w.draft_challenge.slug}, label="draft"),
+    ],
+    "api:selection-list": [case(*EVERYONE)],
+    "api:selection-detail": [case(*EVERYONE, kwargs=lambda w: {"pk": w.selection.pk})],
+    "api:result-list": [case(*EVERYONE)],
+    "api:result-detail": [case(*EVERYONE, kwargs=lambda w: {"pk": w.selection.pk})],
+    "api:partnership-list": [case(*EVERYONE)],
+    "api:dataset-list": [case(*EVERYONE)],
+    "api:dataset-detail": [
+        case(*EVERYONE, kwargs=lambda w: {"slug": w.open_dataset.slug}, label="X's"),
+        case(404, 404, 404, 404, 200, 404, 404, 404, kwargs=lambda w: {"slug": w.restricted_dataset.slug}, label="Y's"),
+    ],
+    "api:experiment-list": [case(403, *(200,) * 7)],
+    "api:experiment-detail": [case(403, 200, 404, 200, 404, 404, 200, 200, kwargs=lambda w: {"pk": w.selection.pk})],
     "staff:dashboard": [
         case(*(404,) * 6, *(Redirect("staff:program", kwargs=lambda w: {"slug": Program.objects.current().slug}),) * 2)
     ],
@@ -1040,9 +1077,8 @@ def private_texts(w) -> dict[str, tuple[str, ...]]:
 
 
 def leaks(w, role: str, response) -> list[tuple[str, tuple[str, ...]]]:
-    if response.streaming:
-        return []
-    content = response.content.decode(errors="replace")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    content = body.decode(errors="replace")
     return [(text, allowed) for text, allowed in w.private.items() if role not in allowed and text in content]
 
 

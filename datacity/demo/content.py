@@ -1035,4 +1035,6 @@ PUBLIC_PAGES = [
     "/programs/datacity-casablanca-2017/results/",
     "/ar/programs/datacity-casablanca-2017/results/",
     "/partnerships/",
+    "/open-data/",
+    "/ar/open-data/",
 ]

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "datacity.accounts",
     "datacity.audit",
     "datacity.notifications",
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "challenges",
     "startups",
     "datasets",
+    # Last, as it asks: deletes a stored file once the row holding it is deleted or points to another file.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +191,43 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     }
+}
+
+# --- Open data API (Django REST framework, described by drf-spectacular) ---------------------------------------
+REST_FRAMEWORK = {
+    # Read-only JSON: no browsable API (its pages would need inline script), no writes.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "datacity.opendata.policies.Pages",
+    "DEFAULT_THROTTLE_CLASSES": ["datacity.opendata.policies.AnonymousRate", "datacity.opendata.policies.MemberRate"],
+    "DEFAULT_SCHEMA_CLASS": "datacity.opendata.schema.OpenDataSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per minute (or "/hour", "/day") to the API, counted in the cache; empty for no limit.
+API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", default="300/minute") or None
+API_RATE_SIGNED_IN = env("API_RATE_SIGNED_IN", default="1200/minute") or None
+# The licence the open data files and the API are published under (shown on the open data page).
+OPEN_DATA_LICENCE_NAME = env("OPEN_DATA_LICENCE_NAME", default="Creative Commons Attribution 4.0 (CC BY 4.0)")
+OPEN_DATA_LICENCE_URL = env("OPEN_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DataCity open data API",
+    "DESCRIPTION": (
+        "Read-only JSON: program editions, challenges, selected startups, results, partnerships and the data "
+        "catalogue, under the same rules as the public pages, with no personal data. Texts come in French, Arabic "
+        "and English together. Signed-in people also read their own experiments."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseStatusEnum": "challenges.models.PhaseStatus",
+        "ProgramStatusEnum": "challenges.models.ProgramStatus",
+        "IndicatorStatusEnum": "startups.models.IndicatorStatus",
+    },
 }
 
 # --- Languages and time ---------------------------------------------------------------------------------------
