@@ -107,7 +107,7 @@ def test_home_shows_a_published_upcoming_edition_once_the_last_one_has_ended(cli
     assert "Hidden draft edition" not in html
     assert 'class="edition-upcoming"' in html
     assert f'href="{prefix}/programs/"' in html  # the list of every edition
-    assert ('dir="rtl"' in html) == (prefix == "/ar")
+    assert ('<html lang="ar" dir="rtl">' in html) == (prefix == "/ar")
 
 
 def test_home_says_when_applications_of_the_upcoming_edition_open(client):

@@ -501,7 +501,7 @@ def test_the_page_speaks_every_language(client, world):
             url = reverse("jury:review", kwargs={"pk": world.review.pk})
         response = client.get(url)
         assert response.status_code == 200
-        assert (b'dir="rtl"' in response.content) is (language == "ar")
+        assert (b'<html lang="ar" dir="rtl">' in response.content) is (language == "ar")
 
 
 # --- In a real browser ---------------------------------------------------------------------------------------------
