@@ -5,6 +5,7 @@ from django.views.generic import ListView
 from django_filters.views import FilterView
 
 from datacity.core.organisation_views import AcceptInvitationView
+from datacity.pagecache import public_page
 
 from . import permissions, services
 from .filters import ChallengeFilter
@@ -13,6 +14,7 @@ from .models import Challenge
 FEATURED_ON_HOME = 6
 
 
+@public_page
 def home(request):
     """The edition people should act on (running, else the next one, else the last one) and its featured
     challenges."""
@@ -25,6 +27,7 @@ def home(request):
     return render(request, "home.html", context)
 
 
+@public_page
 class ProgramListView(ListView):
     """Every published edition, the latest first, each with its dates and where it stands."""
 
@@ -36,6 +39,7 @@ class ProgramListView(ListView):
         return permissions.programs_visible_to(self.request.user).with_phases().order_by("-starts_on", "name")
 
 
+@public_page
 class ChallengeListView(FilterView):
     filterset_class = ChallengeFilter
     template_name = "challenges/challenge_list.html"

@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from challenges import permissions as challenge_permissions
 from challenges import selectors as challenge_selectors
+from datacity.pagecache import public_page
 from datasets import selectors as dataset_selectors
 from partners import permissions as partner_permissions
 from partners import selectors as partner_selectors
@@ -55,6 +56,7 @@ def my_space(request: HttpRequest) -> HttpResponse:
     return render(request, "my_space.html", context)
 
 
+@public_page
 def program_detail(request: HttpRequest, slug: str) -> HttpResponse:
     program = challenge_permissions.access_program(request.user, slug)
     context = {
@@ -66,6 +68,7 @@ def program_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "challenges/program_detail.html", context)
 
 
+@public_page
 def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = challenge_permissions.access_challenge(request.user, slug)
     context = {
@@ -78,6 +81,7 @@ def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "challenges/challenge_detail.html", context)
 
 
+@public_page
 def partner_detail(request: HttpRequest, slug: str) -> HttpResponse:
     partner = partner_permissions.access_partner(request.user, slug)
     owned, co_sponsored = challenge_selectors.partner_public_challenges(partner)

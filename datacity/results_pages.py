@@ -4,9 +4,11 @@ published)."""
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from datacity.pagecache import public_page
 from startups import results as edition_results
 
 
+@public_page
 def demo_day(request: HttpRequest, slug: str) -> HttpResponse:
     program = edition_results.access_demo_day(request.user, slug)
     context = {
@@ -19,6 +21,7 @@ def demo_day(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "challenges/demo_day.html", context)
 
 
+@public_page
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     program = edition_results.access_results(request.user, slug)
     context = {

@@ -12,12 +12,14 @@ from django_filters.views import FilterView
 
 from challenges import selectors as challenge_selectors
 from challenges.models import Challenge
+from datacity.pagecache import public_page
 
 from . import catalogue, permissions, services
 from .filters import DatasetFilter
 from .forms import DatasetForm
 
 
+@public_page
 class DatasetListView(FilterView):
     filterset_class = DatasetFilter
     template_name = "datasets/dataset_list.html"
@@ -35,6 +37,7 @@ class DatasetListView(FilterView):
         return super().get_context_data(publishing_for=publishing_for, **kwargs)
 
 
+@public_page
 def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = permissions.access_dataset(request.user, slug)
     context = {
@@ -80,6 +83,7 @@ def dataset_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "datasets/dataset_form.html", context, status=400 if form.errors else 200)
 
 
+@public_page
 @require_GET
 def catalog_jsonld(request: HttpRequest) -> HttpResponse:
     """The whole catalogue as DCAT-AP 3 JSON-LD, for harvesters (data.europa.eu, national portals)."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from datacity.core.access import visible_or_404
+from datacity.pagecache import public_page
 
 from . import permissions, services
 from .forms import AvailabilityFormSet, ExperimentationSiteForm, SitePhotoForm, availability_windows
@@ -43,6 +44,7 @@ def site_feature(site: ExperimentationSite) -> dict:
     }
 
 
+@public_page
 @require_GET
 def site_list(request):
     sites = list(ExperimentationSite.objects.public().for_listing())
@@ -50,6 +52,7 @@ def site_list(request):
     return render(request, "partners/site_list.html", context)
 
 
+@public_page
 @require_GET
 def sites_geojson(request):
     sites = ExperimentationSite.objects.public().for_listing()

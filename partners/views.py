@@ -8,11 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
 from datacity.core.organisation_views import AcceptInvitationView, MembersView
+from datacity.pagecache import public_page
 
 from . import permissions, services
 from .forms import PartnerProfileForm
 
 
+@public_page
 class PartnerListView(ListView):
     template_name = "partners/partner_list.html"
     context_object_name = "partners"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from challenges import permissions as challenge_permissions
+from datacity.pagecache import public_page
 from partners.models import Partner
 from partners.permissions import partners_visible_to
 
@@ -307,6 +308,7 @@ def funnel(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "partnerships/funnel.html", {"funnel": partnerships.edition_funnel(program)})
 
 
+@public_page
 def public_list(request: HttpRequest) -> HttpResponse:
     """The signed partnerships both parties agreed to publish. Never the notes."""
     page = Paginator(partnerships.public_partnerships(), PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))

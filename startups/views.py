@@ -8,12 +8,14 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
 from datacity.core.organisation_views import AcceptInvitationView, MembersView
+from datacity.pagecache import public_page
 
 from . import permissions, services
 from .forms import StartupForm
 from .models import Sector
 
 
+@public_page
 class StartupListView(ListView):
     template_name = "startups/startup_list.html"
     context_object_name = "startups"
@@ -33,6 +35,7 @@ class StartupListView(ListView):
         return context
 
 
+@public_page
 def startup_detail(request, slug: str):
     startup = permissions.access_startup(request.user, slug)
     is_member = permissions.is_member(request.user, startup)

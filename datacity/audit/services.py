@@ -9,6 +9,8 @@ from typing import Any, ParamSpec, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
+from datacity import pagecache
+
 from .context import current
 from .models import AuditEntry
 
@@ -34,6 +36,8 @@ def record(*, action: str, actor: Any = None, obj: models.Model | None = None, *
     actor_email = getattr(actor, "email", "") or details.pop("email", "")
     if not actor_email and context.system:
         actor_email = f"system:{context.system}"
+    # Every audited write passes here: once it commits, the public pages kept in the cache are out of date.
+    pagecache.content_changed(action)
     return AuditEntry.objects.create(
         actor=actor,
         actor_email=actor_email[:254],

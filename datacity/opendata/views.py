@@ -4,9 +4,12 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from datacity.pagecache import public_page
+
 from . import files
 
 
+@public_page
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     resources = [(resource, list(files.fields_of(resource.documented()))) for resource in files.RESOURCES]

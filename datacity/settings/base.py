@@ -1,5 +1,6 @@
 """Settings shared by every environment, driven by environment variables (see README, "Configuration")."""
 
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +13,9 @@ env = environ.Env()
 
 SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
+# `make bench` only (bench_pages turns it on for its own gunicorn): adds /bench/minimal/, a tiny response through
+# the whole middleware, the ceiling the pages' throughput is compared with. Never on in a deployment.
+BENCH_MINIMAL_VIEW = env.bool("BENCH_MINIMAL_VIEW", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
@@ -49,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files come compressed ahead of time): gzip only for answers holding no secret, i.e.
+    # anonymous visitors' pages that used no CSRF token (BREACH); see datacity/pagecache.py.
+    "datacity.pagecache.AnonymousGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +69,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: staff and jury members go to two-factor enrolment until they have enrolled.
     "datacity.accounts.middleware.RequireMFAMiddleware",
+    # Last: anonymous visitors' public pages from the cache. It sees the user and the cookies, a hit skips only the
+    # view, and every middleware above still adds its headers (request id, CSP, security) to a cached page.
+    "datacity.pagecache.PublicPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "datacity.urls"
@@ -104,6 +114,10 @@ CACHES = {
         "KEY_PREFIX": "datacity",
     }
 }
+
+# Anonymous visitors' public pages (views marked @public_page) are kept this long in the cache at most, and never past
+# the next phase or edition boundary; a committed write drops them all (datacity/pagecache.py). 0 turns it off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 
 # The platform's public address: links in mails and in work done outside a request (tasks, commands) start with it.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -252,6 +266,8 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("fr", "en", "ar")}
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise in every setting, DEBUG or not.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # Uploaded files. On local disk, MEDIA_ROOT/public/ holds what anyone may see (logos), served at MEDIA_URL public/;
 # the rest of MEDIA_ROOT is private. Absolute: a storage's base_url gets no script prefix, unlike MEDIA_URL.
 MEDIA_URL = "/media/"
@@ -286,12 +302,20 @@ FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
 # bytes) and how many photos one site has. A photo over the limit or of another type is refused before it is stored.
 SITE_PHOTO_MAX_BYTES = env.int("SITE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 SITE_PHOTOS_PER_SITE = env.int("SITE_PHOTOS_PER_SITE", default=6)
+# Antivirus (datacity.core.antivirus): when set (tcp://clamav:3310 or unix:///run/clamav/clamd.ctl), every upload is
+# streamed to ClamAV's daemon before it is stored, and refused if infected or if it cannot be checked. Empty: no
+# check. The first timeout bounds the connection and each chunk sent (a stalled daemon); the second the wait for the
+# verdict after the last byte, when clamd scans the whole file (minutes for a 2 GiB archive).
+CLAMAV_URL = env.str("CLAMAV_URL", default="")
+CLAMAV_TIMEOUT_SECONDS = env.float("CLAMAV_TIMEOUT_SECONDS", default=30.0)
+CLAMAV_SCAN_TIMEOUT_SECONDS = env.float("CLAMAV_SCAN_TIMEOUT_SECONDS", default=600.0)
 
 # --- Mail -----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DataCity <no-reply@datacity.localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The sender of error mails to ADMINS (see "Errors" below).
+SERVER_EMAIL = env("SERVER_EMAIL", default="") or DEFAULT_FROM_EMAIL
 # A mail provider's API instead of SMTP (django-anymail): EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend
 # and its settings as JSON in ANYMAIL, e.g. {"MAILGUN_API_KEY": "..."}.
 if env("EMAIL_BACKEND", default=""):
@@ -327,12 +351,55 @@ CELERY_TIMEZONE = TIME_ZONE
 # in the admin): no CELERY_BEAT_SCHEDULE here, which beat would write over staff's edits at every start.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Errors: an error tracker when SENTRY_DSN is set, otherwise mail to ADMINS (datacity/observability.py) -------
+# Sentry or GlitchTip (same protocol), e.g. https://key@glitchtip.example.org/1; started by production settings only.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+# The share of requests and tasks traced for performance; 0 turns tracing off.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+# Who is mailed unhandled errors while no tracker receives them: ADMINS="Name <a@example.org>, Other <b@example.org>".
+# Empty: nobody (errors are still logged).
+ADMINS = [(name, address) for name, address in getaddresses([env("ADMINS", default="")]) if address]
+EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Error reports (mails to ADMINS) hide every cookie, uploaded files, passwords in URLs and fields named like secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "datacity.observability.SafeReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "datacity.observability.SafeExceptionReporter"
+
 # --- Logging --------------------------------------------------------------------------------------------------
+# Each line carries the request id (the task id in a Celery task: the audit log's `request_id`, the X-Request-ID
+# header, the 500 page's reference, the error tracker's `request_id` tag) and the acting person's id, never the
+# address; "-" when there is none. Celery uses this configuration too (datacity/celery.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "datacity.audit.context.RequestIdLogFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "filters": {
+        "request_id": {"()": "datacity.audit.context.RequestIdLogFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s user=%(user_id)s] %(name)s %(message)s"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        # Unhandled errors by mail, sent straight through EMAIL_URL and not through the notification outbox: they
+        # must leave when the database is down (see datacity/observability.py). Silent while Sentry reports them.
+        "mail_admins": {
+            "class": "datacity.observability.AdminErrorEmailHandler",
+            "level": "ERROR",
+            "formatter": "plain",
+            "filters": ["require_debug_false", "request_id"],
+        },
+    },
+    "loggers": {
+        # Replaces Django's default handlers of "django" (its own mail to ADMINS for every django.* error, and a
+        # second console while DEBUG): its lines go to the root's console only.
+        "django": {"handlers": [], "propagate": True},
+        # Unhandled exceptions in requests.
+        "django.request": {"handlers": ["mail_admins"], "propagate": True},
+        # Tasks that fail (raised, or past their time limit, or their worker lost).
+        "celery.app.trace": {"handlers": ["mail_admins"], "propagate": True},
+        "celery.worker.request": {"handlers": ["mail_admins"], "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

@@ -31,6 +31,9 @@ CACHES = {
         "KEY_PREFIX": f"test-{XDIST_WORKER}",
     }
 }
+# Public pages from the cache are off: factories write around the services, so no write would drop a kept page and a
+# test writing between two requests would read the first page again. tests/test_page_cache.py turns it on.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0)
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"test-{XDIST_WORKER}")
 
