@@ -9,6 +9,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
@@ -65,6 +66,16 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )
+
+
+def bench_minimal(request: HttpRequest) -> HttpResponse:
+    """`make bench`'s ceiling: the same middleware as every page, and a response of a few bytes."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+# Only when BENCH_MINIMAL_VIEW is on (bench_pages' own web process): never in a deployment nor in the tests.
+if settings.BENCH_MINIMAL_VIEW:
+    urlpatterns.append(path("bench/minimal/", bench_minimal, name="bench_minimal"))
 
 # The platform's own error pages, in its layout and language (datacity/errors.py).
 handler400 = "datacity.errors.bad_request"

@@ -146,6 +146,17 @@ def _lock(startup: Startup, challenge: Challenge) -> Application | None:
     return Application.objects.select_for_update().filter(startup=startup, challenge=challenge).first()
 
 
+def _lock_or_start(startup: Startup, challenge: Challenge, actor: Any) -> Application:
+    """The application, locked, started as an empty draft if there is none. Two requests starting it at once (a
+    double click on a new application's first save, two members) get the one row: the second's insert waits on the
+    unique constraint until the first commits, then reads that row instead of failing with a duplicate."""
+    application = _lock(startup, challenge)
+    if application is None:
+        Application.objects.get_or_create(startup=startup, challenge=challenge, defaults={"last_saved_by": actor})
+        application = Application.objects.select_for_update().get(startup=startup, challenge=challenge)
+    return application
+
+
 def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> None:
     """Copy the common fields, eligibility answers and question answers present in `data` onto the application."""
     for field in (*COMMON_FIELDS, "internal_notes"):
@@ -211,10 +222,8 @@ def application_save(
     now = now or timezone.now()
     require_member(startup, actor, action="application.refused")
     require_open_call(challenge, now=now, action="application.refused", startup=startup)
-    application = _lock(startup, challenge)
-    if application is None:
-        application = Application(startup=startup, challenge=challenge)
-    elif revision is not None and revision != application.revision:
+    application = _lock_or_start(startup, challenge, actor)
+    if revision is not None and revision != application.revision:
         saved_at = timezone.localtime(application.updated_at, challenge.program.time_zone)
         raise ApplicationRefused(
             _("%(person)s saved this application at %(time)s, after you opened it: reload it to see their changes.")
@@ -294,7 +303,7 @@ def application_submit(
     now = now or timezone.now()
     require_member(startup, actor, action="application.refused")
     require_open_call(challenge, now=now, action="application.refused", startup=startup)
-    application = _lock(startup, challenge) or Application(startup=startup, challenge=challenge)
+    application = _lock_or_start(startup, challenge, actor)
     if application.pk and ApplicationStatus.SUBMITTED not in APPLICANT_TRANSITIONS.get(application.status, frozenset()):
         raise ApplicationRefused(
             _("This application is being reviewed: it can no longer be changed."),
@@ -366,9 +375,7 @@ def attachments_stage(
         raise ApplicationInvalid(errors)
     if not checked:
         return {}
-    application = _lock(startup, challenge)
-    if application is None:
-        application = Application.objects.create(startup=startup, challenge=challenge, last_saved_by=actor)
+    application = _lock_or_start(startup, challenge, actor)
     staged: dict[int, list[int]] = {}
     for question, upload, kind in checked:
         digest = hashlib.sha256()

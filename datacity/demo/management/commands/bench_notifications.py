@@ -33,6 +33,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Phase, PhaseKind, PhaseStatus, PhaseTransition, Program
 from challenges.services import phase_tick
 from datacity.celery import app
+from datacity.demo import benchreport
 from datacity.notifications import tasks
 from datacity.notifications.models import MailState, Notification
 from partners.models import Partner, PartnerMembership
@@ -146,8 +147,12 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=20_000, help="accounts notified")
         parser.add_argument("--concurrency", type=int, default=2, help="worker processes sending")
         parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the dispatch")
+        parser.add_argument("--report", help="append the figures to this bench report (default: $BENCH_REPORT)")
 
-    def handle(self, *args: Any, people: int, concurrency: int, timeout: float, **options: Any) -> None:
+    def handle(
+        self, *args: Any, people: int, concurrency: int, timeout: float, report: str | None = None, **options: Any
+    ) -> None:
+        report_file = benchreport.report_path(report)
         if settings.SETTINGS_MODULE.endswith(".production"):
             raise CommandError("bench_notifications creates thousands of accounts: never on production settings.")
         User = get_user_model()
@@ -219,6 +224,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{label:<44} {count:>7} {seconds:>8.2f} {count / seconds:>9.0f} {target:>16}  "
                 + (self.style.SUCCESS("PASS") if passed else self.style.ERROR("FAIL"))
+            )
+            benchreport.write_row(
+                report_file, f"{label}: rate", count / seconds, "rows/s", target, passed, section="notifications"
             )
         if not all(passed for *_rest, passed in rows):
             raise CommandError(f"the outbox missed a target (the worker's log: {worker.log})")
