@@ -6,6 +6,7 @@ The language is already active: LocaleMiddleware chose it from the URL's prefix 
 """
 
 import logging
+from html import escape
 
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.csrf import get_token
@@ -13,6 +14,8 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import requires_csrf_token
+
+from datacity.audit.context import current
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +34,20 @@ API_ERRORS = {
 }
 
 
+def request_id_of(request: HttpRequest) -> str:
+    """The id this request is known by in the logs, the audit log, the error tracker and its X-Request-ID header
+    (set by AuditContextMiddleware); empty when the error happened before that middleware saw the request."""
+    return getattr(request, "request_id", "") or current().request_id
+
+
 def api_error(request: HttpRequest, status: int) -> JsonResponse | None:
     """The error as the API gives it, for a request under /api/; None for any other."""
     if not request.path.startswith(API_PREFIX):
         return None
-    return JsonResponse(
-        {"detail": str(API_ERRORS[status])}, status=status, headers={"Access-Control-Allow-Origin": "*"}
-    )
+    answer = {"detail": str(API_ERRORS[status])}
+    if request_id := request_id_of(request):
+        answer["request_id"] = request_id  # the reference to quote when reporting the error
+    return JsonResponse(answer, status=status, headers={"Access-Control-Allow-Origin": "*"})
 
 
 # Like Django's own handlers, each makes sure the CSRF cookie goes out with the page: the layout's language form
@@ -60,12 +70,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page, rendered without the context processors: no session, user, messages or database, which may be
-    what failed. The layout only reads the request's path and the CSRF token, neither of which needs them."""
+    what failed. The layout only reads the request's path and the CSRF token, neither of which needs them.
+
+    The page shows the request id ("error reference"): quoted by the person, it finds the error in the logs, the
+    error tracker or the admins' mail, and the audit entries of the same request."""
     if (answer := api_error(request, 500)) is not None:
         return answer
+    request_id = request_id_of(request)
     try:
-        body = loader.get_template("500.html").render({"request": request, "csrf_token": get_token(request)})
+        body = loader.get_template("500.html").render(
+            {"request": request, "csrf_token": get_token(request), "request_id": request_id}
+        )
     except Exception:  # the page that reports errors must not raise one
         logger.exception("The 500 page could not be rendered")
         body = BARE_SERVER_ERROR
+        if request_id:
+            body = body.replace("</body>", f"<p>Référence : <code>{escape(request_id)}</code></p></body>")
     return HttpResponseServerError(body)

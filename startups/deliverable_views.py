@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -57,6 +58,20 @@ class SubmitForm(forms.Form):
             "count": deliverables.files_per_version(),
             "size": f"{deliverables.file_max_bytes() // (1024 * 1024)} MB",
         }
+
+    def clean_attachments(self) -> list[Any]:
+        # Checked here too, before the service's transaction: an infected file's audit entry must not be rolled
+        # back with the refusal (the service checks again from the verdict kept on the file, no second scan).
+        files = self.cleaned_data.get("attachments") or []
+        errors: list[ValidationError] = []
+        for upload in files:
+            try:
+                uploads.check_upload(upload, max_bytes=deliverables.file_max_bytes())
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return files
 
 
 class CommentForm(forms.Form):

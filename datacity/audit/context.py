@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import LazyObject, empty
 
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
 # An id set by the proxy in front is kept only if it is a plain token: it ends up in logs and in the audit log.
@@ -104,9 +105,33 @@ class AuditContextMiddleware:
         return response
 
 
+def user_id_of(user: Any) -> str | None:
+    """The id of `user` if it is a person already loaded, else None: never a query (the request's user is lazy, and
+    the database may be what failed), never the address."""
+    if user is None or (isinstance(user, LazyObject) and user._wrapped is empty):  # type: ignore[attr-defined]
+        return None
+    return str(user.pk) if getattr(user, "is_authenticated", False) else None
+
+
 class RequestIdLogFilter(logging.Filter):
-    """Adds the current request (or task) id to every log record, the id the audit log and X-Request-ID carry."""
+    """Adds the current request (or task) id to every log record, the id the audit log and X-Request-ID carry, and
+    the acting person's id (`user_id`, never the address); "-" for either when there is none.
+
+    Django logs a response with an error status (`django.request`, "Not Found: ...") after the middleware has
+    returned, outside the context: the id then comes from the request the record carries. Celery logs a task's
+    success after the task's context has ended: the id then comes from the task id the record carries.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current().request_id or "-"
+        try:
+            context = current()
+            request = getattr(record, "request", None)
+            data = getattr(record, "data", None)
+            task_id = data.get("id") if record.name.startswith("celery.") and isinstance(data, dict) else None
+            record.request_id = context.request_id or getattr(request, "request_id", "") or task_id or "-"
+            user = context.user if context.user is not None else getattr(request, "user", None)
+            record.user_id = user_id_of(user) or "-"
+        except Exception:  # a log line must never fail the code that writes it
+            record.request_id = getattr(record, "request_id", "-")
+            record.user_id = getattr(record, "user_id", "-")
         return True

@@ -2,12 +2,14 @@
 size bounded, their name cleaned, and their download always a download.
 
 A file's name and its declared content type are the sender's word; only the bytes decide. Executables, scripts and
-anything unrecognised are refused before they reach storage.
+anything unrecognised are refused before they reach storage, and so, when CLAMAV_URL is set, is any file ClamAV
+finds a virus in or cannot check (fail closed).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -16,10 +18,17 @@ from typing import IO, Any
 from uuid import uuid4
 
 import filetype
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+
+from datacity.audit.services import record
+
+from . import antivirus
+
+logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 8192  # enough for every signature `filetype` reads, and to tell text from binary
 
@@ -122,7 +131,62 @@ def check_upload(
             % {"name": clean_filename(upload.name), "types": accepted_label(types)},
             code="file_type",
         )
+    check_antivirus(upload)
     return kind
+
+
+# Where an upload keeps the verdict it had, so that the form's check and the service's check again make one scan and
+# one audit entry.
+_VERDICT = "_datacity_antivirus_verdict"
+
+
+def check_antivirus(upload: Any) -> None:
+    """When CLAMAV_URL is set, the upload's bytes streamed to ClamAV: a ValidationError if a virus is found (the
+    refusal audited as `upload.infected`) or if the file could not be checked (the daemon unreachable, too slow,
+    answering something unexpected, or the file over its stream limit): never accepted unchecked. No check when
+    CLAMAV_URL is empty."""
+    url = settings.CLAMAV_URL
+    if not url:
+        return
+    name = clean_filename(upload.name)
+    verdict = getattr(upload, _VERDICT, None)
+    if verdict is None:
+        try:
+            verdict = antivirus.scan(
+                upload,
+                url=url,
+                timeout=settings.CLAMAV_TIMEOUT_SECONDS,
+                reply_timeout=settings.CLAMAV_SCAN_TIMEOUT_SECONDS,
+            )
+        except antivirus.TooLargeToScan:
+            logger.error("antivirus refused %r as too large to scan (clamd's StreamMaxLength)", name, exc_info=True)
+            raise ValidationError(
+                _("“%(name)s” is too large for the antivirus to check, so it was not stored.") % {"name": name},
+                code="antivirus_too_large",
+            ) from None
+        except antivirus.ScanFailed:
+            logger.error("antivirus could not check %r", name, exc_info=True)
+            raise ValidationError(
+                _("“%(name)s” could not be checked for viruses, so it was not stored: try again later.")
+                % {"name": name},
+                code="antivirus_unavailable",
+            ) from None
+        setattr(upload, _VERDICT, verdict)
+        if verdict.infected:
+            logger.warning("antivirus found %s in %r (sha256 %s)", verdict.signature, name, verdict.sha256)
+            record(
+                action="upload.infected",
+                signature=verdict.signature,
+                file=name,
+                sha256=verdict.sha256,
+                size=verdict.size,
+            )
+    if verdict.infected:
+        raise ValidationError(
+            _("“%(name)s” contains a virus (%(signature)s) and was not stored.")
+            % {"name": name, "signature": verdict.signature},
+            code="infected",
+        )
 
 
 def storage_key(folder: str) -> str:

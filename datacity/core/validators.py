@@ -7,8 +7,12 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from .uploads import check_antivirus
+
 
 def validate_logo_size(file) -> None:
+    """A logo within MAX_LOGO_UPLOAD_BYTES; a newly sent one also passes the antivirus when one is configured
+    (a stored logo is not sent to it again at every save of its organisation)."""
     limit = settings.MAX_LOGO_UPLOAD_BYTES
     if file.size > limit:
         raise ValidationError(
@@ -16,6 +20,8 @@ def validate_logo_size(file) -> None:
             % {"size": filesizeformat(file.size), "limit": filesizeformat(limit)},
             code="file_too_large",
         )
+    if not getattr(file, "_committed", True):
+        check_antivirus(file.file)
 
 
 # Characters a one-line text (a name, a title) may not contain: control characters (line breaks, tabs, NUL,

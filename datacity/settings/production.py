@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from datacity.observability import init_sentry
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -41,6 +43,16 @@ SESSION_COOKIE_HTTPONLY = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 X_FRAME_OPTIONS = "DENY"
+
+# --- Errors ------------------------------------------------------------------------------------------------------
+# With SENTRY_DSN, unhandled errors of requests and tasks go to the error tracker (and no longer to ADMINS by mail);
+# without it, nothing is initialised and nothing is sent. Only here: tests and `make run` never report.
+init_sentry(
+    dsn=SENTRY_DSN,  # noqa: F405
+    environment=SENTRY_ENVIRONMENT,  # noqa: F405
+    release=SENTRY_RELEASE,  # noqa: F405
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,  # noqa: F405
+)
 
 # --- Uploaded files --------------------------------------------------------------------------------------------
 # Without a bucket, files stay on local disk (MEDIA_ROOT): the reverse proxy serves MEDIA_URL public/ from
