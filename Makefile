@@ -14,25 +14,40 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=datacity.settings.production \
 	ALLOWED_HOSTS=datacity.example.org DATABASE_URL=postgres://check@127.0.0.1:5432/check \
 	REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: help install run test lint pytest bench bench-packages system-packages messages clean
+.PHONY: help install lock run test lint pytest bench bench-packages system-packages backup restore messages clean
 
 help:
 	@echo "make run    start the platform with demo data (web, Celery worker and beat; Ctrl-C stops all)"
 	@echo "make test   lint and run the whole test suite"
-	@echo "make lint   ruff, mypy, makemigrations --check, check --deploy on production settings"
+	@echo "make lint   ruff (with its security rules), mypy, makemigrations --check, check --deploy on production"
+	@echo "            settings, pip-audit of the production lock file"
+	@echo "make backup / make restore INPUT=folder   the database and the stored files (README, Backups)"
+	@echo "make lock   rewrite requirements/*.lock from pyproject.toml (UPGRADE=1: newest allowed versions)"
 	@echo "make bench  one table of every speed figure, fails when a target is missed: each public page's requests/s"
 	@echo "            on gunicorn as a ratio of a minimal view's (demo data, then 100x: goal >= 0.5) and its queries"
 	@echo "            (<= 10); the outbox (notices of one event to 20,000 people: written in 5 s, dispatched at 500/s"
 	@echo "            or more); the applications' CSV export (10,000 and 100,000 rows: 20,000 rows/s or more, memory"
 	@echo "            not growing); a 1 GiB dataset upload to gunicorn (peak under 100 MiB above idle). Needs wrk."
 
-$(STAMP): pyproject.toml
+# Every install takes the exact versions of the lock file, checked against their hashes; the project itself is then
+# installed without dependencies. `make lock` rewrites the locks from pyproject.toml (README, "Dependencies").
+DEV_LOCK := requirements/dev.lock
+PRODUCTION_LOCK := requirements/production.lock
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet
+
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The development lock first (every extra), then the production one constrained by it: both pin the same versions.
+# Known pins are kept; `make lock UPGRADE=1` moves every package to its newest allowed release.
+lock: install
+	$(PY) -m uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) $(if $(UPGRADE),--upgrade) -o $(DEV_LOCK)
+	$(PY) -m uv pip compile pyproject.toml $(LOCK_OPTIONS) -c $(DEV_LOCK) -o $(PRODUCTION_LOCK)
 
 run: install
 	$(LOCAL) run
@@ -49,6 +64,7 @@ lint: install
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) tools/audit_dependencies.py $(PRODUCTION_LOCK)
 
 # Debian packages the tests need: chromium for the browser tests (Playwright drives it; never `playwright install`,
 # it downloads) and gettext, whose xgettext the catalogue test runs.
@@ -89,6 +105,15 @@ bench: install bench-packages
 		$(PY) manage.py bench_dataset_upload || failed=1; \
 		$(PY) manage.py bench_surge --startups $(BENCH_SURGE_STARTUPS) || failed=1; \
 		$(PY) manage.py bench_report $(abspath $(BENCH_REPORT)) || failed=1; exit $$failed'
+
+# A backup of the database and the stored files into a new folder (README, "Backups"); the restore refuses a
+# database that is not empty unless FORCE=1. With no DATABASE_URL these use the embedded PostgreSQL of `make run`.
+backup: install
+	$(LOCAL) exec -- $(PY) manage.py backup --output $(or $(OUTPUT),.data/backups/$$(date -u +%Y%m%dT%H%M%SZ))
+
+restore: install
+	@test -n "$(INPUT)" || { echo "usage: make restore INPUT=path/to/backup-folder [FORCE=1]"; exit 1; }
+	$(LOCAL) exec -- $(PY) manage.py restore --input $(INPUT) $(if $(FORCE),--force)
 
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages --locale fr --locale ar --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*' --ignore 'templates/account/*' --no-obsolete
