@@ -3,8 +3,8 @@ edition's call for applications closes, and a share of them just after; then the
 the server answered. Run at full size by `manage.py bench_surge` (gunicorn) and at reduced size by the test suite
 (pytest-django's live server).
 
-The driver is plain threads, one per startup, each with its own `requests` session (no new dependency: requests
-comes with django-anymail). Locust was not used: it monkey-patches the process with gevent, which fights pytest and
+The driver is plain threads, one per startup, each with its own `requests` session (requests is a development
+dependency, as the benches are). Locust was not used: it monkey-patches the process with gevent, which fights pytest and
 Django's database layer when the scenario runs inside the test process. Only loopback addresses are loaded, every
 request has a timeout, and every thread stops by itself once its journey is done.
 
