@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import sessions  # noqa: F401  # connects the login's session timestamps (user_logged_in)
         from .roles import sync_groups
 
         post_migrate.connect(sync_groups, dispatch_uid="accounts_sync_groups")

@@ -64,6 +64,9 @@ MIDDLEWARE = [
     # Who acts, from which address, under which request id: read by the audit log (services never see requests).
     "datacity.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Below the user, the audit context and messages: a session past its idle or absolute limit is logged out
+    # (audited) and sent to the login page with a message; under /api/ it goes on as an anonymous visitor's.
+    "datacity.accounts.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -176,6 +179,18 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGI
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 ACCOUNT_SESSION_REMEMBER = None
 SESSION_COOKIE_SAMESITE = "Lax"
+# Session timeouts (datacity/accounts/sessions.py), in seconds: a signed-in session ends after IDLE without a request,
+# and ABSOLUTE after its login however active it is; the person signs in again. The last request is written to the
+# session once a minute, which slides the cookie's SESSION_COOKIE_AGE: the absolute limit defaults to that age, so
+# "sessions end after eight hours" still holds, now counted from the login (14 days would quietly lengthen what
+# "remember me" gives). Staff, superusers and jurors hold the admin and unpublished scores: 30 minutes idle and half
+# a working day (a jury day signs in again at noon, with two-factor).
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=2 * 60 * 60)
+SESSION_ABSOLUTE_TIMEOUT_SECONDS = env.int("SESSION_ABSOLUTE_TIMEOUT_SECONDS", default=SESSION_COOKIE_AGE)
+SESSION_IDLE_TIMEOUT_SECONDS_STAFF_JURY = env.int("SESSION_IDLE_TIMEOUT_SECONDS_STAFF_JURY", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT_SECONDS_STAFF_JURY = env.int(
+    "SESSION_ABSOLUTE_TIMEOUT_SECONDS_STAFF_JURY", default=min(4 * 60 * 60, SESSION_COOKIE_AGE)
+)
 CSRF_COOKIE_HTTPONLY = True
 
 # How long an invitation to join a startup, a partner or a jury stays valid.
