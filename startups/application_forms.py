@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -174,10 +175,12 @@ class ApplicationForm(forms.Form):
         self.attachments: dict[int, dict[int, Attachment]] = {}
         for attachment in attachments:
             self.attachments.setdefault(attachment.question_id, {})[attachment.pk] = attachment
-        answers = dict(answers or {})
-        kwargs.setdefault("initial", self._initial(application, answers))
+        if answers is not None:
+            self.answered = dict(answers)
         super().__init__(*args, **kwargs)
-        self.answered = answers
+        if not self.is_bound and "initial" not in kwargs:
+            # What a form to fill in shows; a form sent shows what was sent, whatever was saved.
+            self.initial = self._initial(application)
         self.required_to_submit = {*self.COMMON}
         for condition in self.conditions:
             self.fields[eligibility_field(condition.pk)] = yes_no_field(condition.statement, required=False)
@@ -198,9 +201,18 @@ class ApplicationForm(forms.Form):
 
     # --- Building --------------------------------------------------------------------------------------------
 
-    def _initial(self, application: Application | None, answers: Mapping[int, Any]) -> dict[str, Any]:
+    @cached_property
+    def answered(self) -> dict[int, Any]:
+        """The application's saved answers by question id: given to a form to fill in, read here only when a sent
+        form is shown again (a form that is accepted redirects and never needs them)."""
+        if self.application is None:
+            return {}
+        return dict(self.application.answers.values_list("question_id", "value"))
+
+    def _initial(self, application: Application | None) -> dict[str, Any]:
         if application is None:
             return {"revision": 0}
+        answers = self.answered
         initial: dict[str, Any] = {"revision": application.revision}
         initial.update({name: getattr(application, name) for name in (*self.COMMON, "internal_notes")})
         for condition in self.conditions:
@@ -329,10 +341,15 @@ class ApplicationForm(forms.Form):
         return data
 
     def with_staged(
-        self, staged: Mapping[int, Sequence[Attachment]], *, revision: int | None = None
+        self,
+        staged: Mapping[int, Sequence[Attachment]],
+        *,
+        revision: int | None = None,
+        answers: Mapping[int, Any] | None = None,
     ) -> "ApplicationForm":
         """The same form again, once the files sent are stored: they are listed as kept (and no longer as uploads),
-        so sending the form again loses none of them; with the application's new `revision` once it was saved."""
+        so sending the form again loses none of them; with the application's new `revision` once it was saved, and
+        the saved `answers` whose files it lists (by default, this form's)."""
         data = cast(QueryDict, self.data).copy()
         if revision is not None:
             data["revision"] = str(revision)
@@ -346,7 +363,7 @@ class ApplicationForm(forms.Form):
             questions=self.questions,
             conditions=self.conditions,
             application=self.application,
-            answers=self.answered,
+            answers=self.answered if answers is None else answers,
             attachments=attachments,
         )
         form.is_valid()

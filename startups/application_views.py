@@ -159,19 +159,22 @@ def application_form_page(
     startup: Startup,
     challenge: Challenge,
     application: Application | None,
-    deadline: Deadline,
+    deadline: Deadline | None,
 ) -> HttpResponse:
     """The application form, new (from the apply page) or existing: validated here, files stored first, then saved
-    or submitted by the services; whatever is refused, the page comes back with everything typed and sent."""
+    or submitted by the services; whatever is refused, the page comes back with everything typed and sent.
+
+    A form sent reads nothing it needs only to be shown again (the saved answers, the `deadline` when not given):
+    the services decide, and an accepted form redirects."""
     questions = list(services.questions_for(challenge))
     conditions = list(challenge.program.eligibility_conditions.all())
-    answers: dict[int, Any] = {}
+    posted = request.method == "POST"
+    answers: dict[int, Any] | None = {}
     attachments: list[Attachment] = []
     if application is not None:
-        answers = dict(application.answers.values_list("question_id", "value"))
+        answers = None if posted else dict(application.answers.values_list("question_id", "value"))
         attachments = list(application.attachments.all())
     actions = applicant_actions(application)
-    posted = request.method == "POST"
     form = ApplicationForm(
         request.POST if posted else None,
         request.FILES if posted else None,
@@ -209,13 +212,15 @@ def application_form_page(
                 )
             except services.ApplicationInvalid as invalid:
                 revision = None
+                # The page lists the files of the answers saved before this request: read before a draft replaces them.
+                answered = form.answered
                 if action == SUBMIT and SAVE in actions:
                     # An unfinished draft sent for submission is kept as a draft: nothing typed waits on the page
                     # only. A submitted application keeps its last submitted state until the changes are complete.
                     revision = _keep_draft(startup, challenge, request.user, form, staged)
                     if revision is not None:
                         messages.info(request, _("Your draft is saved but not submitted: complete what is marked."))
-                form = form.with_staged(_stored(staged), revision=revision)
+                form = form.with_staged(_stored(staged), revision=revision, answers=answered)
                 form.add_service_errors(invalid.errors)
                 status = 400
             except services.ApplicationRefused as refused:
@@ -233,7 +238,7 @@ def application_form_page(
         "challenge": challenge,
         "program": challenge.program,
         "application": application,
-        "deadline": deadline,
+        "deadline": deadline or deadline_of(challenge.program, application),
         "form": form,
         "actions": actions,
         "form_action": reverse("startups:application_edit", kwargs={"pk": application.pk}) if application else "",
@@ -331,10 +336,12 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not applicant_actions(application):
         messages.info(request, _("This application is being reviewed: it can no longer be changed."))
         return redirect("startups:application", pk=application.pk)
-    deadline = deadline_of(application.challenge.program, application)
-    if request.method == "GET" and not deadline.is_open:
-        messages.info(request, _("The call for applications is closed: the application can no longer be changed."))
-        return redirect("startups:application", pk=application.pk)
+    deadline = None  # a form sent is judged by the services at the moment they run
+    if request.method == "GET":
+        deadline = deadline_of(application.challenge.program, application)
+        if not deadline.is_open:
+            messages.info(request, _("The call for applications is closed: the application can no longer be changed."))
+            return redirect("startups:application", pk=application.pk)
     return application_form_page(
         request,
         startup=application.startup,

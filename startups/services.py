@@ -2,7 +2,7 @@
 (whose rules live in datacity.core.organisations)."""
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -154,11 +154,15 @@ def _lock_or_start(startup: Startup, challenge: Challenge, actor: Any) -> Applic
     if application is None:
         Application.objects.get_or_create(startup=startup, challenge=challenge, defaults={"last_saved_by": actor})
         application = Application.objects.select_for_update().get(startup=startup, challenge=challenge)
+    # The row is the one of this startup and challenge: the caller's objects (the challenge with its edition, as the
+    # pages load it) stand for them, so naming the application in the audit log or reading its questions costs no
+    # query. Not joined in the locking query, which would lock the startup's and the challenge's rows too.
+    application.startup, application.challenge = startup, challenge
     return application
 
 
-def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> None:
-    """Copy the common fields, eligibility answers and question answers present in `data` onto the application."""
+def _assign(application: Application, *, data: Mapping[str, Any], actor: Any) -> None:
+    """Copy the common fields and eligibility answers present in `data` onto the application (not saved yet)."""
     for field in (*COMMON_FIELDS, "internal_notes"):
         if field in data:
             setattr(application, field, data[field] or "")
@@ -166,33 +170,60 @@ def _write(application: Application, *, data: Mapping[str, Any], actor: Any) -> 
         application.eligibility = {str(key): bool(value) for key, value in dict(data["eligibility"]).items()}
     application.revision += 1
     application.last_saved_by = actor
-    application.save()
-    questions = {question.pk: question for question in questions_for(application.challenge)}
-    for question_id, value in dict(data.get("answers") or {}).items():
-        question = questions.get(int(question_id))
-        if question is None:
-            continue
-        if question.kind == QuestionKind.FILE:
-            value = _own_attachments(application, question, value)
-        Answer.objects.update_or_create(application=application, question=question, defaults={"value": value})
-    _prune_attachments(application)
 
 
-def _own_attachments(application: Application, question: Question, ids: Any) -> list[int]:
-    """The ids among `ids` that are files of this application for this question, in the order given, at most the
+def _files_of(application: Application) -> dict[int, Attachment]:
+    """Every file of the application by id, in one query: which a file answer may name, which may be pruned, and what
+    a submitted version says of them. Bounded by the files a question takes, plus those staged within the hour."""
+    return {attachment.pk: attachment for attachment in application.attachments.order_by()}
+
+
+def _write_answers(
+    application: Application, *, answers: Any, questions: Iterable[Question], files: Mapping[int, Attachment]
+) -> None:
+    """Write the answers given in `answers` (by question id) to the application's `questions` (an answer already
+    there is replaced); answers to other questions are ignored. A file question's answer keeps only the ids of the
+    application's `files` for that question."""
+    by_id = {question.pk: question for question in questions}
+    given: dict[int, tuple[Question, Any]] = {}
+    for question_id, value in dict(answers or {}).items():
+        question = by_id.get(int(question_id))
+        if question is not None:
+            given[question.pk] = (question, value)  # "12" and 12 name one question: the last one given counts
+    kept = {
+        pk: _own_attachments(files, question, value)
+        for pk, (question, value) in given.items()
+        if question.kind == QuestionKind.FILE
+    }
+    if given:  # one statement, whatever the number of answers; the application's row lock serialises writers
+        Answer.objects.bulk_create(
+            [
+                Answer(application=application, question=question, value=kept.get(pk, value))
+                for pk, (question, value) in given.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["application", "question"],
+            update_fields=["value"],
+        )
+
+
+def _own_attachments(files: Mapping[int, Attachment], question: Question, ids: Any) -> list[int]:
+    """The ids among `ids` that are `files` of this application for this question, in the order given, at most the
     number a question takes."""
     wanted = [int(pk) for pk in (ids or []) if str(pk).isdigit()]
-    own = set(application.attachments.filter(question=question, pk__in=wanted).values_list("pk", flat=True))
+    own = {pk for pk in wanted if pk in files and files[pk].question_id == question.pk}
     return [pk for pk in dict.fromkeys(wanted) if pk in own][: settings.APPLICATION_FILES_PER_QUESTION]
 
 
-def _prune_attachments(application: Application) -> None:
+def _prune_attachments(application: Application, files: Mapping[int, Attachment]) -> None:
     """Delete the files no answer and no submitted version refers to any longer (files dropped from a draft, or
     uploaded with a submission that was refused and not sent again); django-cleanup removes each row's stored file
-    once the transaction commits."""
-    application.attachments.exclude(pk__in=application.named_files()).exclude(
-        uploaded_at__gte=_staging_since()
-    ).delete()
+    once the transaction commits. `files` are the application's, read under its lock. Files staged within the hour
+    are kept whatever names them: when there is no other (a surge of first saves), what names them is not read."""
+    since = _staging_since()
+    older = {pk for pk, attachment in files.items() if attachment.uploaded_at < since}
+    if older and (unnamed := older - application.named_files()):
+        application.attachments.filter(pk__in=unnamed).delete()
 
 
 def _staging_since() -> datetime:
@@ -239,21 +270,38 @@ def application_save(
             obj=application,
         )
     application.status = ApplicationStatus.DRAFT
-    _write(application, data=data, actor=actor)
+    _assign(application, data=data, actor=actor)
+    application.save()
+    files = _files_of(application)
+    if answers := data.get("answers"):
+        _write_answers(application, answers=answers, questions=questions_for(challenge), files=files)
+    _prune_attachments(application, files)
     record(action="application.draft_saved", actor=actor, obj=application, revision=application.revision)
     return application
 
 
-def completeness_errors(application: Application) -> dict[str, list[str]]:
-    """Every reason the application cannot be submitted, per field (empty when it can)."""
+def _answer_rows(application: Application) -> list[tuple[int, Any, str]]:
+    """Every answer of the application as (question id, value, kind of the question), hidden questions' included."""
+    return list(application.answers.values_list("question_id", "value", "question__kind"))
+
+
+def completeness_errors(
+    application: Application,
+    *,
+    questions: Iterable[Question] | None = None,
+    answers: Sequence[tuple[int, Any, str]] | None = None,
+) -> dict[str, list[str]]:
+    """Every reason the application cannot be submitted, per field (empty when it can). `questions` (its
+    challenge's, from `questions_for`) and `answers` (from `_answer_rows`) are read here unless the caller has them."""
     errors: dict[str, list[str]] = {}
     required = str(_("This answer is required to submit."))
     for field in COMMON_FIELDS:
         if not str(getattr(application, field) or "").strip():
             errors[field] = [required]
-    answers = dict(application.answers.values_list("question_id", "value"))
-    for question in questions_for(application.challenge):
-        if question.required and answers.get(question.pk) in (None, "", [], {}):
+    rows = _answer_rows(application) if answers is None else answers
+    given = {question_id: value for question_id, value, _kind in rows}
+    for question in questions_for(application.challenge) if questions is None else questions:
+        if question.required and given.get(question.pk) in (None, "", [], {}):
             errors[f"question-{question.pk}"] = [required]
     for condition in application.challenge.program.eligibility_conditions.all():
         if application.eligibility.get(str(condition.pk)) is not True:
@@ -263,28 +311,29 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
     return errors
 
 
-def snapshot(application: Application) -> dict[str, Any]:
+def snapshot(
+    application: Application,
+    *,
+    answers: Sequence[tuple[int, Any, str]] | None = None,
+    files: Mapping[int, Attachment] | None = None,
+) -> dict[str, Any]:
     """What a submitted version keeps: the common part, the eligibility answers, every answer by question, and the
-    files the answers name (whose rows are then kept as long as the version is)."""
-    answers = {
-        str(question_id): value for question_id, value in application.answers.values_list("question_id", "value")
-    }
-    named = [
-        pk
-        for question_id, value in application.answers.filter(question__kind=QuestionKind.FILE).values_list(
-            "question_id", "value"
-        )
-        for pk in value or []
-    ]
-    files = {
-        str(attachment.pk): {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
-        for attachment in application.attachments.filter(pk__in=named)
+    files the answers name (whose rows are then kept as long as the version is). `answers` (as `_answer_rows` reads
+    them) and the application's `files` (as `_files_of` does) are read here unless the caller has them."""
+    rows = _answer_rows(application) if answers is None else answers
+    named = {pk for _question_id, value, kind in rows if kind == QuestionKind.FILE for pk in value or []}
+    if files is None:
+        files = {attachment.pk: attachment for attachment in application.attachments.filter(pk__in=named)}
+    kept = {
+        str(pk): {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
+        for pk, attachment in files.items()
+        if pk in named
     }
     return {
         **{field: getattr(application, field) for field in COMMON_FIELDS},
         "eligibility": application.eligibility,
-        "answers": answers,
-        "files": files,
+        "answers": {str(question_id): value for question_id, value, _kind in rows},
+        "files": kept,
     }
 
 
@@ -318,15 +367,27 @@ def application_submit(
             obj=application,
             reason_code="conflict",
         )
-    _write(application, data=data, actor=actor)
-    if errors := completeness_errors(application):
+    # The answers first, then the completeness check, then one write of the application: a refused submission rolls
+    # everything back, so the row is written once, already submitted.
+    questions = list(questions_for(challenge))
+    files = _files_of(application)
+    _assign(application, data=data, actor=actor)
+    if answers := data.get("answers"):
+        _write_answers(application, answers=answers, questions=questions, files=files)
+    _prune_attachments(application, files)
+    rows = _answer_rows(application)
+    if errors := completeness_errors(application, questions=questions, answers=rows):
         raise ApplicationInvalid(errors)
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = now
-    application.save(update_fields=["status", "submitted_at", "updated_at"])
+    application.save()
     number = application.versions.count() + 1
     ApplicationVersion.objects.create(
-        application=application, number=number, submitted_at=now, submitted_by=actor, content=snapshot(application)
+        application=application,
+        number=number,
+        submitted_at=now,
+        submitted_by=actor,
+        content=snapshot(application, answers=rows, files=files),
     )
     record(action="application.submitted", actor=actor, obj=application, version=number)
     notify(
