@@ -27,7 +27,10 @@ help:
 	@echo "            on gunicorn as a ratio of a minimal view's (demo data, then 100x: goal >= 0.5) and its queries"
 	@echo "            (<= 10); the outbox (notices of one event to 20,000 people: written in 5 s, dispatched at 500/s"
 	@echo "            or more); the applications' CSV export (10,000 and 100,000 rows: 20,000 rows/s or more, memory"
-	@echo "            not growing); a 1 GiB dataset upload to gunicorn (peak under 100 MiB above idle). Needs wrk."
+	@echo "            not growing); a 1 GiB dataset upload to gunicorn (peak under 100 MiB above idle); the deadline"
+	@echo "            surge (300 startups: no error, no loss, late ones refused); Lighthouse (mobile) on every public"
+	@echo "            page in fr/ar/en (performance >= 95, accessibility and best practices 100, no other host)."
+	@echo "            Needs wrk, chromium, nodejs and npm (installed when run as root)."
 
 # Every install takes the exact versions of the lock file, checked against their hashes; the project itself is then
 # installed without dependencies. `make lock` rewrites the locks from pyproject.toml (README, "Dependencies").
@@ -76,27 +79,37 @@ system-packages:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else echo "Install Debian's packages:$$missing (sudo apt-get install$$missing)."; exit 1; fi; fi
 
-# Debian packages only the bench needs: wrk, the load generator bench_pages drives against gunicorn.
+# Debian packages only the bench needs: wrk, the load generator bench_pages drives against gunicorn; Node.js and npm,
+# which run Lighthouse (bench_lighthouse) at the version tools/lighthouse/package-lock.json pins.
 bench-packages:
-	@if ! command -v wrk >/dev/null 2>&1; then \
+	@missing=""; command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-		else echo "Install Debian's package wrk (sudo apt-get install wrk)."; exit 1; fi; fi
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Install Debian's packages:$$missing (sudo apt-get install$$missing)."; exit 1; fi; fi
+
+LIGHTHOUSE_STAMP := tools/lighthouse/node_modules/.installed-stamp
+$(LIGHTHOUSE_STAMP): tools/lighthouse/package.json tools/lighthouse/package-lock.json | bench-packages
+	npm ci --prefix tools/lighthouse --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Every command appends its figures to BENCH_REPORT (JSON lines, datacity/demo/benchreport.py); bench_report prints
 # them as one table at the end and fails when a target is missed. The pages are measured twice: on the demo data
 # (earlier bench copies removed first), then with 100 copies of it (generate_bench_data, left in place afterwards).
-# Then the outbox's write and dispatch rates, the applications' CSV export, a 1 GiB dataset upload, and the deadline
-# surge (BENCH_SURGE_STARTUPS startups saving and submitting with files in a call's last minute).
+# Lighthouse runs on the demo data. Then the outbox's write and dispatch rates, the applications' CSV export, a
+# 1 GiB dataset upload, and the deadline surge (BENCH_SURGE_STARTUPS startups saving and submitting with files in a
+# call's last minute).
 BENCH_REPORT ?= .data/bench-report.jsonl
 BENCH_PAGE_SECONDS ?= 5
 BENCH_SURGE_STARTUPS ?= 300
-bench: install bench-packages
+bench: install system-packages bench-packages $(LIGHTHOUSE_STAMP)
 	@mkdir -p $(dir $(BENCH_REPORT)) && rm -f $(BENCH_REPORT)
 	$(LOCAL) exec -- sh -c 'export DEBUG=false BENCH_REPORT=$(abspath $(BENCH_REPORT)); failed=0; \
 		$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo >/dev/null \
 		&& $(PY) manage.py generate_bench_data --remove >/dev/null || exit 1; \
 		$(PY) manage.py bench_pages --data "demo data" --seconds $(BENCH_PAGE_SECONDS) || failed=1; \
+		$(PY) manage.py bench_lighthouse || failed=1; \
 		{ $(PY) manage.py generate_bench_data --times 100 && $(PY) manage.py bench_pages --data "100x data" --goal \
 			--seconds $(BENCH_PAGE_SECONDS); } \
 			|| failed=1; \

@@ -3,8 +3,10 @@
 // Deadlines and dates written by the server in the edition's time zone (named) are also given in the visitor's own:
 // each <time data-local-time> is rewritten with Intl.DateTimeFormat, the server's text kept as its title. Without
 // JS, or in a browser without Intl, the server's text stays.
+// Pages without such a date skip Intl altogether: building a formatter loads locale data, a long task on a phone.
 document.addEventListener("DOMContentLoaded", () => {
-  if (typeof Intl === "undefined" || !Intl.DateTimeFormat) return;
+  const times = document.querySelectorAll("time[data-local-time]");
+  if (!times.length || typeof Intl === "undefined" || !Intl.DateTimeFormat) return;
   const language = document.documentElement.lang || undefined;
   let format, zone;
   try {
@@ -15,7 +17,7 @@ document.addEventListener("DOMContentLoaded", () => {
   } catch (error) {
     return;
   }
-  for (const time of document.querySelectorAll("time[data-local-time]")) {
+  for (const time of times) {
     const moment = new Date(time.dateTime);
     if (Number.isNaN(moment.getTime())) continue;
     time.title = time.textContent.trim();
