@@ -5,13 +5,20 @@ For a GET or HEAD of such a view by an anonymous visitor with no session and no 
 `PublicPageCacheMiddleware` answers from the cache before the view runs, or stores the view's answer when it is a
 plain 200 that set no cookie, used no CSRF token and is not marked private or no-store.
 
-- **The key**: a content version, the language, and the page's absolute URL (scheme, host, path and query string).
+- **The key**: the language and the page's absolute URL (scheme, host, path and query string).
 - **The version** is a number in the cache, bumped when a write is committed: `record()` (the audit log's only way
   in, which every audited service calls) asks for it with `content_changed()`, except for actions that change no
-  content (refusals, logins, notifications, exports). Old keys become unreachable and expire by their TTL.
+  content (refusals, logins, notifications, exports). An entry records the version it was built at and is served
+  only while that is still the current one: both are read in one round trip to Redis. An out-of-date entry is
+  replaced when the page is next stored, or expires by its TTL.
 - **The time**: an entry lives at most PAGE_CACHE_SECONDS and never past the next boundary of a published edition
   (a phase's start or end, an edition's first day or the day after its last at midnight), since a phase's or an
   edition's status is computed from the dates at request time: a page shows "open" from the start second on.
+- **The body** is stored gzipped when that makes it shorter (compressed once, not on every answer), and sent so to
+  visitors whose browser accepts gzip, decompressed for the others. A stored page holds no secret (no CSRF token,
+  no session), so the compression side channel (BREACH) that `AnonymousGZipMiddleware` guards against does not apply.
+- **The cost of a hit** is one round trip to Redis; the project's cache backend (`RedisCache`, below) keeps one
+  redis-py client where Django's makes one per call.
 
 Django's own cache middleware (`cache_page`, Update/FetchFromCacheMiddleware) is not used as it is: it would store
 members' pages too (keyed by their cookies), keys on every cookie a visitor carries, knows no content version and
@@ -21,6 +28,7 @@ gives every entry the same lifetime. The pieces that fit are reused (`patch_vary
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
 import time
@@ -33,12 +41,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.cache.backends import redis as django_redis
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re, patch_cache_control, patch_vary_headers
+from django.utils.text import compress_string
 
 V = TypeVar("V")
 
@@ -50,6 +60,9 @@ _KEPT_HEADERS = frozenset({"content-type", "content-disposition", "x-robots-tag"
 # anonymous visitors, who must not be able to empty the cache), a login or logout, notifications, exports.
 _NOT_CONTENT_PREFIXES = ("auth.", "notification.", "notifications.", "phase.reminder_")
 _NOT_CONTENT_SUFFIXES = ("refused", "exported")
+# A draft's answers and files are its startup's alone (public counts leave drafts out): saving one, thousands of
+# times in a call's last minute, must not empty the cache the visitors of that minute are served from.
+_NOT_CONTENT_ACTIONS = frozenset({"application.draft_saved", "application.file_added"})
 
 
 def public_page(view: V) -> V:
@@ -87,7 +100,11 @@ def bump_version() -> None:
 
 
 def changes_content(action: str) -> bool:
-    return not (action.startswith(_NOT_CONTENT_PREFIXES) or action.endswith(_NOT_CONTENT_SUFFIXES))
+    return not (
+        action in _NOT_CONTENT_ACTIONS
+        or action.startswith(_NOT_CONTENT_PREFIXES)
+        or action.endswith(_NOT_CONTENT_SUFFIXES)
+    )
 
 
 def content_changed(action: str = "") -> None:
@@ -151,10 +168,22 @@ def cached_next_boundary(version: int, now: datetime) -> datetime | None:
 # --- The middleware --------------------------------------------------------------------------------------------
 
 
-def page_key(request: HttpRequest, version: int) -> str:
+def page_key(request: HttpRequest) -> str:
     url = request.build_absolute_uri()  # scheme, validated host, path and query string
     digest = hashlib.sha256(url.encode()).hexdigest()
-    return f"pagecache:{version}:{translation.get_language()}:{digest}"
+    return f"pagecache:page:{translation.get_language()}:{digest}"
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def gzipped(content: bytes) -> bytes | None:
+    """The body as `AnonymousGZipMiddleware` would send it, or None where Django's gzip would leave it as it is."""
+    if len(content) < 200:
+        return None
+    compressed = compress_string(content, max_random_bytes=GZipMiddleware.max_random_bytes)
+    return compressed if len(compressed) < len(content) else None
 
 
 def _has_private_cookie(request: HttpRequest) -> bool:
@@ -178,6 +207,7 @@ def storable(request: HttpRequest, response: HttpResponse) -> bool:
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
+        and not response.has_header("Content-Encoding")
         and not csrf_token_used(request)
         and not _cache_control(response) & {"private", "no-store", "no-cache"}
         and _vary_is_known(response)
@@ -208,9 +238,9 @@ class PublicPageCacheMiddleware:
             self._mark(response, "bypass")
             return response
         if state != "hit":
-            version, started = state
+            key, version, started = state
             if storable(request, response):
-                self._store(request, response, version, started)
+                self._store(response, key, version, started)
             self._mark(response, "miss")
         return response
 
@@ -220,23 +250,39 @@ class PublicPageCacheMiddleware:
         if request.method not in ("GET", "HEAD") or _has_private_cookie(request) or request.user.is_authenticated:
             request._page_cache = "bypass"  # type: ignore[attr-defined]
             return None
-        # The version and the clock are read before the view runs: a page rendered while a write commits is stored
-        # under the version it may predate, which the write has already replaced.
-        version, started = content_version(), timezone.now()
-        entry = cache.get(page_key(request, version))
-        if entry is None:
-            request._page_cache = (version, started)  # type: ignore[attr-defined]
+        # One round trip for the current version and the entry. The version and the clock are read before the view
+        # runs: a page rendered while a write commits is stored under the version it may predate, which the write
+        # has already replaced.
+        key = page_key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            version = content_version()
+        entry = found.get(key)
+        if entry is None or entry[0] != version:
+            request._page_cache = (key, version, timezone.now())  # type: ignore[attr-defined]
             return None
         request._page_cache = "hit"  # type: ignore[attr-defined]
-        status, headers, content, stored_at = entry
-        response = HttpResponse(content, status=status)
-        for name, value in headers:
-            response[name] = value
-        response["Age"] = str(max(0, int(time.time() - stored_at)))
+        response = self._answer(request, entry)
         self._mark(response, "hit")
         return response
 
-    def _store(self, request: HttpRequest, response: HttpResponse, version: int, started: datetime) -> None:
+    @staticmethod
+    def _answer(request: HttpRequest, entry: tuple[Any, ...]) -> HttpResponse:
+        _version, stored_at, status, headers, content, is_gzipped = entry
+        if is_gzipped and not accepts_gzip(request):
+            content, is_gzipped = gzip.decompress(content), False
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        if is_gzipped:  # as AnonymousGZipMiddleware sends it, which leaves an answer with a Content-Encoding alone
+            response["Content-Encoding"] = "gzip"
+            response["Content-Length"] = str(len(content))
+            patch_vary_headers(response, ("Accept-Encoding",))
+        response["Age"] = str(max(0, int(time.time() - stored_at)))
+        return response
+
+    def _store(self, response: HttpResponse, key: str, version: int, started: datetime) -> None:
         boundary = cached_next_boundary(version, started)
         lifetime: float = settings.PAGE_CACHE_SECONDS
         if boundary is not None:
@@ -245,7 +291,10 @@ class PublicPageCacheMiddleware:
         if lifetime < 1:
             return
         headers = [(name, value) for name, value in response.items() if name.lower() in _KEPT_HEADERS]
-        cache.set(page_key(request, version), (response.status_code, headers, response.content, time.time()), lifetime)
+        content = response.content
+        compressed = gzipped(content)
+        entry = (version, time.time(), response.status_code, headers, compressed or content, compressed is not None)
+        cache.set(key, entry, lifetime)
 
     @staticmethod
     def _mark(response: HttpResponse, outcome: str) -> None:
@@ -258,11 +307,43 @@ class PublicPageCacheMiddleware:
             patch_cache_control(response, private=True, no_cache=True)
 
 
+# --- The cache backend ----------------------------------------------------------------------------------------
+
+
+class _RedisCacheClient(django_redis.RedisCacheClient):
+    """Django's, keeping one redis-py client per connection pool instead of making one for every cache call.
+
+    A redis-py client holds no connection (its pool does) but builds its table of about 170 reply parsers when made:
+    that cost as much as the round trip itself on a cached page's path, where one `get_many` is all the work.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[Any, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        # Django's own attributes, which django-stubs does not declare.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return client
+
+
+class RedisCache(django_redis.RedisCache):
+    """The project's cache backend (CACHES): Django's Redis cache with `_RedisCacheClient`."""
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _RedisCacheClient
+
+
 class AnonymousGZipMiddleware(GZipMiddleware):
     """Django's gzip, only for answers that hold no secret (BREACH): anonymous visitors, no CSRF token used.
 
     A signed-in person's page carries their data and a CSRF token beside text they can make the page reflect; it is
-    sent uncompressed. Static files are compressed ahead of time by WhiteNoise, above this middleware.
+    sent uncompressed. Static files are compressed ahead of time by WhiteNoise, above this middleware, and a page
+    from the cache comes gzipped already (`PublicPageCacheMiddleware`): both carry a Content-Encoding, left alone.
     """
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from challenges.models import Challenge, Phase, Program
 from datacity.demo import benchreport, content
+from datacity.demo.management.commands.bench_pages import Load, paired_ratio
 from datasets.models import Dataset, Distribution, DownloadLog
 from partners.models import ExperimentationSite, Partner
 from startups.models import Indicator, Partnership, Selection, Startup
@@ -78,3 +79,19 @@ def test_report_passes_when_every_target_is_met(tmp_path, capsys):
     assert "PASS" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("bench_report", str(tmp_path / "missing.jsonl"))
+
+
+def test_a_pages_ratio_pairs_each_run_with_the_minimal_runs_around_it():
+    def runs(*rates: int) -> list[Load]:
+        return [Load(requests=rate, seconds=1.0, bad=0, p95_ms=5.0) for rate in rates]
+
+    # Other work slows the machine down steadily: the minimal view from 1000 to 600 req/s, the page at 0.6 of it.
+    minimal = runs(1000, 900, 800, 700, 600)
+    page = runs(570, 510, 450, 390)
+    assert paired_ratio(minimal, page) == pytest.approx(0.6)
+
+    # A burst of other work during one page run moves that run only; the ratio of the totals would drop to 0.47.
+    page = runs(570, 100, 450, 390)
+    assert paired_ratio(minimal, page) == pytest.approx(0.6)
+    totals = Load.total(page).requests_per_second / Load.total(minimal).requests_per_second
+    assert totals == pytest.approx(0.47, abs=0.01)

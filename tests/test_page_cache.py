@@ -41,7 +41,7 @@ def redis_ttl_seconds(url: str, *, language: str = "fr") -> float:
     """The time to live Redis gives the entry of `url` (as the test client asks it), in seconds."""
     request = RequestFactory().get(url)
     with translation.override(language):
-        key = pagecache.page_key(request, pagecache.content_version())
+        key = pagecache.page_key(request)
     redis = Redis.from_url(settings.CACHES["default"]["LOCATION"])
     milliseconds = redis.pttl(cache.make_and_validate_key(key))
     assert milliseconds > 0, f"no entry for {url}"
@@ -195,6 +195,50 @@ def test_anonymous_pages_are_gzipped_and_pages_with_a_csrf_token_are_not(client,
     assert not member.has_header("Content-Encoding")
 
 
+def test_a_kept_page_is_gzipped_once_when_stored_and_decompressed_for_a_client_without_gzip(client, challenge):
+    miss = get(client, "/")
+    hits = [get(client, "/", HTTP_ACCEPT_ENCODING="gzip, deflate, br") for _ in range(3)]
+    # Django's gzip pads every compression with a random length: equal bodies were compressed once, when stored.
+    assert len({hit.content for hit in hits}) == 1
+    for hit in hits:
+        assert (hit["X-Cache"], hit["Content-Encoding"]) == ("hit", "gzip")
+        assert hit["Content-Length"] == str(len(hit.content))
+        assert "Accept-Encoding" in hit["Vary"]
+    assert gzip.decompress(hits[0].content) == miss.content
+
+    plain = get(client, "/")
+    assert plain["X-Cache"] == "hit"
+    assert not plain.has_header("Content-Encoding")
+    assert plain.content == miss.content
+    assert "Accept-Encoding" in plain["Vary"]
+
+
+def test_an_entry_is_served_only_at_the_version_it_was_built_at(client, challenge):
+    get(client, "/challenges/")
+    assert get(client, "/challenges/")["X-Cache"] == "hit"
+    pagecache.bump_version()
+    assert get(client, "/challenges/")["X-Cache"] == "miss"
+    assert get(client, "/challenges/")["X-Cache"] == "hit"
+
+    # A version gone from the cache (evicted) is made again, past any value an entry was built at.
+    version = pagecache.content_version()
+    cache.delete(pagecache.VERSION_KEY)
+    assert get(client, "/challenges/")["X-Cache"] == "miss"
+    assert pagecache.content_version() > version
+    assert get(client, "/challenges/")["X-Cache"] == "hit"
+
+
+def test_the_cache_backend_keeps_one_redis_client():
+    """Django's makes a redis-py client on every call, which cost as much as a cached page's round trip to Redis."""
+    backend = cache._cache  # type: ignore[attr-defined]  # the RedisCacheClient under the cache
+    client = backend.get_client()
+    assert backend.get_client() is client
+    assert backend.get_client(write=True) is client  # one server: reads and writes share its pool
+    cache.set("pagecache-test:one-client", 41)
+    cache.incr("pagecache-test:one-client")
+    assert cache.get_many(["pagecache-test:one-client", "pagecache-test:none"]) == {"pagecache-test:one-client": 42}
+
+
 def test_languages_and_query_strings_never_share_an_entry(client, challenge):
     urls = ["/challenges/", "/en/challenges/", "/ar/challenges/", "/challenges/?page=1", "/challenges/?q=eau"]
     firsts = [get(client, url) for url in urls]
@@ -242,3 +286,35 @@ def test_page_cache_seconds_0_turns_it_off(client, challenge, settings):
     settings.PAGE_CACHE_SECONDS = 0
     for _ in range(2):
         assert not get(client, "/").has_header("X-Cache")
+
+
+def test_saving_a_draft_keeps_the_pages_and_sending_it_drops_them(client, django_capture_on_commit_callbacks):
+    """A call's last minute is thousands of draft saves; no public page shows a draft, a sent application counts."""
+    from startups import services as startup_services
+    from tests.startups.test_application_queries import form_of
+
+    application = form_of(questions=2, files=1, old=False).application
+    answers = dict(application.answers.values_list("question_id", "value"))
+    get(client, "/challenges/")
+    version = pagecache.content_version()
+
+    def sent(service) -> None:
+        application.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            service(
+                startup=application.startup,
+                challenge=application.challenge,
+                actor=application.last_saved_by,
+                data={"answers": answers},
+                revision=application.revision,
+            )
+
+    sent(startup_services.application_save)
+    assert AuditEntry.objects.filter(action="application.draft_saved").exists()
+    assert pagecache.content_version() == version
+    assert get(client, "/challenges/")["X-Cache"] == "hit"
+
+    sent(startup_services.application_submit)
+    assert AuditEntry.objects.filter(action="application.submitted").exists()
+    assert pagecache.content_version() > version
+    assert get(client, "/challenges/")["X-Cache"] == "miss"

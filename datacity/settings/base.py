@@ -110,9 +110,10 @@ DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="")
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# Django's Redis cache, keeping one redis-py client instead of making one per call (datacity/pagecache.py).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "datacity.pagecache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "datacity",
     }

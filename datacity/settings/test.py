@@ -26,7 +26,7 @@ _redis_base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS
 TEST_REDIS_URL = env("TEST_REDIS_URL", default=f"{_redis_base}/{1 + _worker_index % 15}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "datacity.pagecache.RedisCache",
         "LOCATION": TEST_REDIS_URL,
         "KEY_PREFIX": f"test-{XDIST_WORKER}",
     }
