@@ -112,6 +112,17 @@ def settle_memory(pid: int, *, timeout: float = 10) -> None:
         previous = current
 
 
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM to a server started with start_new_session, then SIGKILL to its whole group after 30 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # its own process group (start_new_session)
+            process.wait()
+
+
 class WebProcess:
     """gunicorn serving datacity.wsgi on 127.0.0.1:`port`, one sync worker, in its own process group."""
 
@@ -150,13 +161,7 @@ class WebProcess:
         raise CommandError(f"the web process did not answer within {timeout} s (see {self.log})")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own process group (start_new_session)
-                self.process.wait()
+        stop_process_group(self.process)
 
 
 class Command(BaseCommand):

@@ -26,7 +26,6 @@ import re
 import resource
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from datacity.demo import benchreport, content
-from datacity.demo.management.commands.bench_dataset_upload import free_port
+from datacity.demo.management.commands.bench_dataset_upload import free_port, stop_process_group
 
 BUDGET_QUERIES = 10
 TARGET_RATIO = 0.5
@@ -213,13 +212,7 @@ class WebProcess:
         raise CommandError(f"the web process did not answer within {timeout} s (see {self.log})")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own process group (start_new_session)
-                self.process.wait()
+        stop_process_group(self.process)
 
 
 def load(
